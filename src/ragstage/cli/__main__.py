@@ -1,0 +1,5 @@
+import sys
+
+from ragstage.cli import main
+
+sys.exit(main())
