@@ -1,0 +1,63 @@
+"""ragstage chat app: `chainlit run app.py`. Thin glue; everything else lives in ragstage.ui."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import chainlit as cl
+import chainlit.server
+
+from ragstage.ui import chat
+from ragstage.ui.offline import install_offline_template
+from ragstage.ui.services import services
+from ragstage.ui.welcome import STARTER_ACTION
+from ragstage.web import install_routes
+
+install_offline_template(chainlit.server)
+
+
+async def get_runtime():
+    return await services().runtime()
+
+
+install_routes(chainlit.server.app, get_runtime)  # the browser page (public/webgpu_demo.html)
+
+
+@cl.on_chat_start
+async def on_chat_start() -> None:
+    await chat.start_chat()
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    await chat.handle_message(message)
+
+
+@cl.on_settings_update
+async def on_settings_update(values: dict[str, Any]) -> None:
+    await chat.update_settings(values)
+
+
+@cl.action_callback(STARTER_ACTION)
+async def on_starter(action: cl.Action) -> None:
+    await chat.ask_starter(action)
+
+
+@cl.on_app_shutdown
+async def on_app_shutdown() -> None:
+    await chat.shutdown()
+
+
+# --- sign-in and chat history (owned by ragstage.ui.auth / ragstage.ui.history) -----------
+# Off unless RAGSTAGE_USERS_FILE is set; then chats persist (RAGSTAGE_DATABASE_URL) and resume.
+from ragstage.settings import Settings  # noqa: E402
+from ragstage.ui import auth, history  # noqa: E402
+
+_sign_in_settings = Settings()
+if auth.sign_in_enabled(_sign_in_settings):
+    cl.password_auth_callback(auth.configure_sign_in(_sign_in_settings))
+    cl.data_layer(history.install(_sign_in_settings))
+    cl.on_app_startup(history.prepare_tables)
+    cl.on_chat_resume(history.resume_chat)
+
+# --- end of sign-in and chat history block -------------------------------------------------

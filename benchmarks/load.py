@@ -1,0 +1,331 @@
+"""Load benchmark: N concurrent chat sessions against a real `chainlit run app.py`.
+
+Each session is a Socket.IO client speaking the Chainlit 2.12 browser protocol (path
+/ws/socket.io, auth {sessionId, clientType, threadId, userEnv, chatProfile}, then
+`connection_successful`, then `client_message` events), uploads a document of its own through
+Chainlit's HTTP upload route and asks three questions: one about its upload (sent with the file),
+one about the shared knowledge, and one about ANOTHER session's upload, which must not be found.
+The model is the scripted OpenAI-compatible server, so the app, not the model, is measured.
+
+People pause between messages: each session waits a random think time (uniform, mean
+`--think-s`, 3 s by default) before connecting and before each question, so N sessions are N
+people chatting at once. `--think-s 0` fires every message at the same instant instead: a burst,
+the worst case, where latency is mostly queueing behind the other sessions' work.
+
+Reported per level: p50/p95 message latency (question sent -> answer finished, ms), errors
+(failed connects/uploads, error messages, an upload not cited, another session's file seen)
+and lost messages (no answer within the timeout). The app's overhead ratio is p95 at N
+divided by p95 at the first level, measured in the same run.
+
+    .venv/bin/python benchmarks/load.py                      # N = 1, 5, 20, 50
+    .venv/bin/python benchmarks/load.py --levels 1,2 --json  # last line: JSON keyed by N
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import socketio
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTED_SERVER = ROOT / "benchmarks" / "scripted_openai_server.py"
+SHARED_QUESTION = "What can ragstage answer questions about?"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def secret_word() -> str:
+    return "zq" + "".join(random.choices(string.ascii_lowercase, k=10))
+
+
+@dataclass
+class SessionOutcome:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    lost: int = 0
+
+
+@dataclass
+class Reply:
+    finished: bool
+    latency_ms: float
+    texts: list[str]
+    element_names: list[str]
+    element_keys: list[str]
+    is_error: bool
+
+
+class ChatClient:
+    """One browser-like chat session."""
+
+    def __init__(self, base_url: str, timeout_s: float):
+        self.base_url, self.timeout_s = base_url, timeout_s
+        self.session_id = str(uuid.uuid4())
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: asyncio.Queue[tuple[str, Any, float]] = asyncio.Queue()
+        self.sio.on("*", self._record)
+
+    async def _record(self, event: str, data: Any = None) -> None:
+        await self.events.put((event, data, time.perf_counter()))
+
+    async def connect(self) -> None:
+        auth = {"clientType": "webapp", "sessionId": self.session_id, "threadId": "",
+                "userEnv": "{}", "chatProfile": ""}
+        await self.sio.connect(self.base_url, socketio_path="/ws/socket.io", auth=auth,
+                               transports=["websocket"], wait_timeout=self.timeout_s)
+        await self.sio.emit("connection_successful")
+        await self._wait_for("task_start")  # on_chat_start runs as a task, like a message
+        await self._wait_for("task_end")
+
+    async def _wait_for(self, name: str) -> tuple[str, Any, float]:
+        deadline = time.perf_counter() + self.timeout_s
+        while True:
+            event = await asyncio.wait_for(self.events.get(), max(deadline - time.perf_counter(), 0.01))
+            if event[0] == name:
+                return event
+
+    async def upload(self, http: httpx.AsyncClient, name: str, text: str) -> str:
+        reply = await http.post(f"{self.base_url}/project/file", params={"session_id": self.session_id},
+                                files={"file": (name, text.encode(), "text/markdown")})
+        reply.raise_for_status()
+        return reply.json()["id"]
+
+    async def ask(self, question: str, file_ids: list[str] = ()) -> Reply:
+        message = {"id": str(uuid.uuid4()), "name": "User", "type": "user_message", "output": question,
+                   "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()), "threadId": ""}
+        sent = time.perf_counter()
+        await self.sio.emit("client_message", {"message": message,
+                                               "fileReferences": [{"id": i} for i in file_ids]})
+        return await self._collect(sent)
+
+    async def _collect(self, sent: float) -> Reply:
+        texts, names, keys, started, is_error = [], [], [], False, False
+        deadline = sent + self.timeout_s
+        while True:
+            try:
+                event, data, at = await asyncio.wait_for(self.events.get(), max(deadline - time.perf_counter(), 0.01))
+            except asyncio.TimeoutError:
+                return Reply(False, (time.perf_counter() - sent) * 1000, texts, names, keys, is_error)
+            if event == "task_start":
+                started = True
+            elif event in ("new_message", "update_message") and isinstance(data, dict):
+                if data.get("type") == "assistant_message":
+                    texts.append(str(data.get("output") or ""))
+                    is_error = is_error or bool(data.get("isError"))
+            elif event == "element" and isinstance(data, dict) and data.get("display") == "side":
+                names.append(str(data.get("name", "")))
+                keys.append(str(data.get("chainlitKey") or ""))
+            elif event == "task_end" and started:
+                return Reply(True, (at - sent) * 1000, texts, names, keys, is_error)
+
+    async def element_text(self, http: httpx.AsyncClient, key: str) -> str:
+        reply = await http.get(f"{self.base_url}/project/file/{key}", params={"session_id": self.session_id})
+        return reply.text if reply.status_code == 200 else ""
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+async def cited_text(client: ChatClient, http: httpx.AsyncClient, reply: Reply) -> str:
+    await asyncio.sleep(0.05)  # elements are sent just before the task ends; let stragglers land
+    while not client.events.empty():
+        event, data, _ = client.events.get_nowait()
+        if event == "element" and isinstance(data, dict) and data.get("display") == "side":
+            reply.element_names.append(str(data.get("name", "")))
+            reply.element_keys.append(str(data.get("chainlitKey") or ""))
+    parts = [await client.element_text(http, k) for k in reply.element_keys if k]
+    return "\n".join(reply.element_names + parts)
+
+
+def judge(outcome: SessionOutcome, label: str, reply: Reply) -> bool:
+    if not reply.finished:
+        outcome.lost += 1
+        outcome.errors.append(f"{label}: no answer within the timeout")
+        return False
+    outcome.latencies_ms.append(reply.latency_ms)
+    if reply.is_error:
+        outcome.errors.append(f"{label}: error message {reply.texts[-1:]}")
+    return True
+
+
+async def think(think_s: float) -> None:
+    if think_s > 0:
+        await asyncio.sleep(random.uniform(0, 2 * think_s))
+
+
+async def run_session(base_url: str, own: str, other: str, timeout_s: float, think_s: float) -> SessionOutcome:
+    outcome = SessionOutcome()
+    client = ChatClient(base_url, timeout_s)
+    try:
+        async with httpx.AsyncClient(timeout=timeout_s) as http:
+            await think(think_s)
+            await client.connect()
+            file_id = await client.upload(http, f"notes-{own}.md", f"# Notes {own}\n\nThe code word {own} "
+                                          f"names the private project of this session.\n")
+            await think(think_s)
+            reply = await client.ask(f"What does the code word {own} name?", [file_id])
+            if judge(outcome, "own upload", reply) and own not in await cited_text(client, http, reply):
+                outcome.errors.append("own upload: the answer did not cite the uploaded file")
+            await think(think_s)
+            judge(outcome, "shared knowledge", await client.ask(SHARED_QUESTION))
+            await think(think_s)
+            reply = await client.ask(f"What does the code word {other} name?")
+            if judge(outcome, "other upload", reply) and other in await cited_text(client, http, reply):
+                outcome.errors.append(f"isolation: saw another session's upload ({other})")
+    except Exception as err:  # connect/upload failures are results to report, not crashes
+        outcome.errors.append(f"{type(err).__name__}: {err}")
+    finally:
+        await client.close()
+    return outcome
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+async def run_level(base_url: str, sessions: int, previous_secret: str, timeout_s: float,
+                    think_s: float) -> tuple[dict, str]:
+    secrets = [secret_word() for _ in range(sessions)]
+    others = [previous_secret] + secrets[:-1]  # each asks about a secret uploaded by another session
+    outcomes = await asyncio.gather(*(run_session(base_url, s, o, timeout_s, think_s)
+                                      for s, o in zip(secrets, others)))
+    latencies = [ms for o in outcomes for ms in o.latencies_ms]
+    errors = [e for o in outcomes for e in o.errors]
+    result = {"sessions": sessions, "messages": len(latencies) + sum(o.lost for o in outcomes),
+              "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
+              "errors": len(errors), "lost": sum(o.lost for o in outcomes), "error_samples": errors[:3]}
+    return result, secrets[-1]
+
+
+@contextmanager
+def running(command: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT) -> Iterator[subprocess.Popen]:
+    with open(log, "wb") as sink:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for_line(log: Path, prefix: str, process: subprocess.Popen, timeout_s: float) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith(prefix):
+                return line
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError(f"{process.args[:3]} did not print {prefix!r}; log: {log.read_text(errors='replace')[-2000:]}")
+
+
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"chainlit exited early; log: {log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not up after {timeout_s}s; log: {log.read_text(errors='replace')[-3000:]}")
+
+
+def app_environment(model_url: str, work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGSTAGE_")}
+    env.update({
+        "RAGSTAGE_BACKEND": "remote",
+        "RAGSTAGE_SLM_BASE_URL": model_url, "RAGSTAGE_LLM_BASE_URL": model_url,
+        "RAGSTAGE_SLM_MODEL": "scripted-slm", "RAGSTAGE_LLM_MODEL": "scripted-llm",
+        "RAGSTAGE_START_EMBEDDED_AT_LAUNCH": "false",
+        "RAGSTAGE_CACHE_DIR": str(work / "cache"),
+        "RAGSTAGE_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+        "RAGSTAGE_ANSWER_ANYWAY": "false",
+    })
+    return env
+
+
+async def benchmark(levels: list[int], timeout_s: float, think_s: float, work: Path) -> dict[str, dict]:
+    python = sys.executable
+    model_log, app_log = work / "model.log", work / "chainlit.log"
+    with running([python, str(SCRIPTED_SERVER), "--port", "0", "--model", "scripted-slm",
+                  "--model", "scripted-llm", "--tokens", "24"], dict(os.environ), model_log) as model:
+        port = int(wait_for_line(model_log, "LISTENING", model, 20).split()[1])
+        app_port = free_port()
+        command = [python, "-m", "chainlit", "run", str(ROOT / "app.py"), "--headless",
+                   "--host", "127.0.0.1", "--port", str(app_port)]
+        with running(command, app_environment(f"http://127.0.0.1:{port}/v1", work), app_log) as app:
+            base_url = f"http://127.0.0.1:{app_port}"
+            wait_for_http(f"{base_url}/health", app, app_log, 120)
+            warm, secret = await run_level(base_url, 1, secret_word(), timeout_s, 0)  # starts the runtime
+            if warm["errors"]:
+                print(f"warm-up problems: {warm['error_samples']}", file=sys.stderr)
+            results = {}
+            for level in levels:
+                results[str(level)], secret = await run_level(base_url, level, secret, timeout_s, think_s)
+                print(_row(results[str(level)]), flush=True)
+    return results
+
+
+def _row(result: dict) -> str:
+    return (f"N={result['sessions']:>3}  messages={result['messages']:>4}  p50={result['p50_ms']:>8.1f} ms  "
+            f"p95={result['p95_ms']:>8.1f} ms  errors={result['errors']}  lost={result['lost']}"
+            + (f"  e.g. {result['error_samples'][0]}" if result["error_samples"] else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--levels", default="1,5,20,50", help="comma-separated session counts")
+    parser.add_argument("--timeout-s", type=float, default=60.0, help="longest wait for one answer")
+    parser.add_argument("--think-s", type=float, default=3.0, help="mean pause before each message (0: burst)")
+    parser.add_argument("--json", action="store_true", help="print a JSON object keyed by N as the last line")
+    args = parser.parse_args(argv)
+    levels = [int(n) for n in args.levels.split(",") if n.strip()]
+    with tempfile.TemporaryDirectory(prefix="ragstage-load-") as work:
+        results = asyncio.run(benchmark(levels, args.timeout_s, args.think_s, Path(work)))
+    first = results[str(levels[0])]
+    for level in levels[1:]:
+        ratio = results[str(level)]["p95_ms"] / first["p95_ms"] if first["p95_ms"] else float("nan")
+        print(f"p95 at N={level} is {ratio:.2f}x p95 at N={levels[0]}")
+    if args.json:
+        print(json.dumps({n: {k: r[k] for k in ("p50_ms", "p95_ms", "errors", "lost")} for n, r in results.items()}))
+    return 0 if all(r["errors"] == 0 and r["lost"] == 0 for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+// ragstage browser page: stream answers from the app's models (server engine) or from a model
+// running inside this tab (in-tab engine), and chart what each request cost.
+import { LatencyChart, formatMs } from './webgpu_demo_chart.js';
+
+const API = '/api/webgpu-demo';
+const $ = (id) => document.getElementById(id);
+const ui = {
+  form: $('ask-form'), prompt: $('prompt'), context: $('context'), useKb: $('use-kb'), kbNote: $('kb-note'),
+  maxTokens: $('max-tokens'), generate: $('generate'), stop: $('stop'), status: $('status'),
+  answer: $('answer'), sources: $('sources'), error: $('error'), engineNote: $('engine-note'),
+  privacyNote: $('privacy-note'), clearChart: $('clear-chart'), theme: $('theme-toggle'),
+};
+const state = { config: null, controller: null, engine: null };
+const chart = new LatencyChart($('latency-chart'), $('latency-legend'));
+
+const choice = (name) => document.querySelector(`input[name="${name}"]:checked`).value;
+const setStatus = (text) => { ui.status.textContent = text; };
+
+function showError(message) {
+  ui.error.textContent = message;
+  ui.error.hidden = !message;
+}
+
+function setRunning(running) {
+  ui.generate.disabled = running;
+  ui.stop.disabled = !running;
+  document.body.classList.toggle('running', running);
+}
+
+// ---- theme -----------------------------------------------------------------------------
+function applyTheme(theme) {
+  if (theme) document.documentElement.dataset.theme = theme;
+  const dark = (theme || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light')) === 'dark';
+  ui.theme.textContent = dark ? 'Light theme' : 'Dark theme';
+  ui.theme.dataset.next = dark ? 'light' : 'dark';
+}
+ui.theme.addEventListener('click', () => {
+  localStorage.setItem('ragstage-theme', ui.theme.dataset.next);
+  applyTheme(ui.theme.dataset.next);
+});
+applyTheme(localStorage.getItem('ragstage-theme'));
+
+// ---- configuration: served model names, limits, in-tab engine availability ---------------
+function modelName(role) {
+  const model = state.config?.models?.[role];
+  return model?.available ? model.name : role.toUpperCase();
+}
+
+function describeModels() {
+  const { models } = state.config;
+  for (const role of ['slm', 'llm']) {
+    const model = models[role];
+    $(`label-${role}`).textContent = model.available ? model.name : `unavailable: ${model.error}`;
+    $(`mode-${role}`).disabled = !model.available;
+  }
+  $('label-hybrid').textContent = `${modelName('slm')} drafts → ${modelName('llm')} refines`;
+  $('mode-hybrid').disabled = !(models.slm.available && models.llm.available);
+}
+
+function describeEngine() {
+  const inTab = state.config.in_tab;
+  const radio = $('engine-browser');
+  radio.disabled = !inTab.available;
+  $('label-browser').textContent = inTab.available ? `${inTab.model_name}, in this tab` : 'unavailable';
+  ui.engineNote.textContent = inTab.available ? '' : `In-tab engine unavailable: ${inTab.reason}`;
+}
+
+async function loadConfig() {
+  setStatus('Asking the app which models it serves…');
+  const response = await fetch(`${API}/config`);
+  if (!response.ok) throw new Error(`config request failed: HTTP ${response.status}`);
+  state.config = await response.json();
+  const { limits, knowledge_base: kb } = state.config;
+  ui.prompt.maxLength = limits.question_chars;
+  ui.context.maxLength = limits.context_chars;
+  ui.maxTokens.max = String(limits.max_answer_tokens);
+  if (!ui.maxTokens.value) ui.maxTokens.value = String(limits.max_answer_tokens);
+  ui.kbNote.textContent = `${kb.documents} documents, ${kb.chunks} passages`;
+  describeModels();
+  describeEngine();
+  document.body.dataset.ready = 'true';
+  setStatus('Ready.');
+}
+
+function updateEngineChoice() {
+  const inTab = choice('engine') === 'browser';
+  ui.privacyNote.hidden = !inTab;
+  for (const mode of ['slm', 'llm', 'hybrid']) $(`mode-${mode}`).closest('label').classList.toggle('muted', inTab);
+}
+document.querySelectorAll('input[name="engine"]').forEach((radio) => radio.addEventListener('change', updateEngineChoice));
+ui.useKb.addEventListener('change', () => { ui.context.disabled = ui.useKb.checked; });
+
+// ---- rendering an answer ------------------------------------------------------------------
+function stageBlock(stage, title) {
+  let block = ui.answer.querySelector(`[data-stage="${stage}"]`);
+  if (!block) {
+    block = document.createElement('section');
+    block.className = 'stage';
+    block.dataset.stage = stage;
+    block.innerHTML = '<h3></h3><div class="stage-text"></div><p class="stage-metrics"></p>';
+    ui.answer.append(block);
+  }
+  if (title) block.querySelector('h3').textContent = title;
+  return block;
+}
+
+function showSources(sources) {
+  ui.sources.replaceChildren(...sources.map((s) => {
+    const item = document.createElement('li');
+    item.textContent = `[${s.n}] ${s.title}${s.heading ? ` › ${s.heading}` : ''}`;
+    return item;
+  }));
+}
+
+function resetOutput() {
+  ui.answer.replaceChildren();
+  ui.sources.replaceChildren();
+  showError('');
+}
+
+// ---- one request ----------------------------------------------------------------------------
+function readRequest() {
+  return {
+    question: ui.prompt.value,
+    mode: choice('mode'),
+    context: ui.useKb.checked ? '' : ui.context.value,
+    use_knowledge_base: ui.useKb.checked,
+    max_tokens: Number(ui.maxTokens.value) || undefined,
+  };
+}
+
+async function postJson(path, body, signal) {
+  const response = await fetch(`${API}/${path}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal,
+  });
+  if (!response.ok) {
+    const detail = await response.json().catch(() => ({}));
+    throw new Error(detail.error || `HTTP ${response.status}`);
+  }
+  return response;
+}
+
+async function* sseEvents(response) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let cut;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const frame = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const event = /^event: (.*)$/m.exec(frame)?.[1] || 'message';
+      const data = frame.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+      if (data) yield { event, data: JSON.parse(data) };
+    }
+  }
+}
+
+function stageTitle(data) {
+  return `${data.stage} · ${data.model}${data.backend ? ` (${data.backend})` : ''}`;
+}
+
+async function runServer(request, signal, timing) {
+  const response = await postJson('stream', request, signal);
+  let done = null;
+  const handlers = {
+    token: (data) => {
+      timing.firstToken ??= performance.now();
+      stageBlock(data.stage).querySelector('.stage-text').textContent += data.text;
+    },
+    stage: (data) => {
+      if (data.stage === 'retrieval') return showSources(data.sources);
+      if (data.status === 'started') return void stageBlock(data.stage, stageTitle(data));
+      if (data.status === 'finished') {
+        stageBlock(data.stage).querySelector('.stage-metrics').textContent = `first token ${formatMs(data.ttft_ms)} · ${data.completion_tokens} tokens · ${data.decode_tokens_per_s} tok/s`;
+      }
+    },
+    error: (data) => showError(data.stage ? `${data.stage}: ${data.message}` : data.message),
+    done: (data) => { done = data; },
+  };
+  for await (const { event, data } of sseEvents(response)) handlers[event]?.(data);
+  if (!done) throw new Error('the stream ended before the answer was complete');
+  if (!done.answered_by_model) stageBlock('answer', 'no model called').querySelector('.stage-text').textContent = done.text;
+  if (done.error) showError(done.error);
+  return done.answered_by_model && !done.error;
+}
+
+async function inTabEngine() {
+  if (!state.engine) {
+    const { InTabEngine } = await import('./webgpu_demo_engine.js');
+    state.engine = new InTabEngine(state.config.in_tab, setStatus);
+  }
+  return state.engine;
+}
+
+async function runInTab(request, signal, timing) {
+  const engine = await inTabEngine();
+  const info = await engine.ensureLoaded();
+  ui.engineNote.textContent = `In-tab backend: ${info.backend} · ${info.threads} thread(s)${info.multithread ? ', multi-threaded' : ''} · cross-origin isolated: ${info.isolated} · ${info.webgpu}`;
+  document.body.dataset.inTabBackend = info.backend;
+  timing.start = performance.now(); // loading the model once is not part of a request's latency
+  const prompt = await (await postJson('prompt', request, signal)).json();
+  if (!prompt.covered) {
+    stageBlock('answer', 'no model called').querySelector('.stage-text').textContent = prompt.message;
+    return false;
+  }
+  showSources(prompt.sources);
+  const text = stageBlock('answer', `answer · ${engine.description.model_name} (this tab)`).querySelector('.stage-text');
+  const maxTokens = Math.min(request.max_tokens || prompt.max_tokens, prompt.max_tokens);
+  for await (const piece of engine.generate(prompt.messages, { maxTokens, temperature: prompt.temperature, signal })) {
+    timing.firstToken ??= performance.now();
+    text.textContent += piece;
+  }
+  return true;
+}
+
+function seriesName(request, engine) {
+  if (engine === 'browser') return `${state.config.in_tab.model_name} · this tab`;
+  const model = request.mode === 'hybrid' ? `hybrid ${modelName('slm')}→${modelName('llm')}` : modelName(request.mode);
+  return `${model} · server`;
+}
+
+async function generate() {
+  const request = readRequest();
+  const engine = choice('engine');
+  resetOutput();
+  setRunning(true);
+  state.controller = new AbortController();
+  const timing = { start: performance.now(), firstToken: null };
+  setStatus(engine === 'browser' ? 'Generating in this tab…' : 'Generating on the server…');
+  try {
+    const run = engine === 'browser' ? runInTab : runServer;
+    const completed = await run(request, state.controller.signal, timing);
+    const end = performance.now();
+    if (completed && timing.firstToken) {
+      chart.add({ series: seriesName(request, engine), ttftMs: timing.firstToken - timing.start, totalMs: end - timing.start });
+      setStatus(`Done: first token ${formatMs(timing.firstToken - timing.start)}, total ${formatMs(end - timing.start)}.`);
+    } else setStatus('Done.');
+  } catch (err) {
+    if (state.controller.signal.aborted) setStatus('Stopped.');
+    else { showError(err.message || String(err)); setStatus('Failed.'); }
+  } finally {
+    setRunning(false);
+    state.controller = null;
+  }
+}
+
+ui.form.addEventListener('submit', (event) => { event.preventDefault(); generate(); });
+ui.stop.addEventListener('click', () => state.controller?.abort());
+ui.clearChart.addEventListener('click', () => chart.clear());
+
+loadConfig().catch((err) => { showError(`Could not load the page's configuration: ${err.message}`); setStatus('Not ready.'); });
+updateEngineChoice();

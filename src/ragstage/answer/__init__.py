@@ -1,0 +1,52 @@
+"""Grounded answers: a budgeted prompt over retrieved sources, four modes, streamed events.
+
+Public interface: `answer_stream` / `answer`, `AnswerOptions`, the event types and
+`AnswerResult`. The core never imports Chainlit; the UI and the CLI only call these.
+"""
+
+from ragstage.answer.citations import cited_numbers, citations_for
+from ragstage.answer.escalation import decide_escalation
+from ragstage.answer.modes import MODES
+from ragstage.answer.options import AnswerOptions, EscalationPolicy, Mode
+from ragstage.answer.pipeline import NOT_COVERED, answer, answer_stream
+from ragstage.answer.prompt import SYSTEM_PROMPT, Prompt, build_prompt
+from ragstage.answer.result import (
+    AnswerEvent,
+    AnswerResult,
+    Citation,
+    Done,
+    Escalation,
+    Retrieved,
+    StageFailed,
+    StageFinished,
+    StageStarted,
+    Token,
+)
+from ragstage.answer.stage import StreamFn
+
+__all__ = [
+    "MODES",
+    "NOT_COVERED",
+    "SYSTEM_PROMPT",
+    "AnswerEvent",
+    "AnswerOptions",
+    "AnswerResult",
+    "Citation",
+    "Done",
+    "Escalation",
+    "EscalationPolicy",
+    "Mode",
+    "Prompt",
+    "Retrieved",
+    "StageFailed",
+    "StageFinished",
+    "StageStarted",
+    "StreamFn",
+    "Token",
+    "answer",
+    "answer_stream",
+    "build_prompt",
+    "citations_for",
+    "cited_numbers",
+    "decide_escalation",
+]

@@ -1,0 +1,116 @@
+"""The per-folder cache: which file (by content hash) produced what, plus the saved index.
+
+Layout under `<cache_dir>/<sha256 of the folder's absolute path>[:16]/`:
+`manifest.json` names the current generation folder (`gen-<id>/`, a saved ChunkIndex) and
+records every file's size, mtime and sha256. A new generation is written completely before
+the manifest is switched to it (one atomic rename), so a crash never leaves a half cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ragstage.knowledge.index import ChunkIndex
+from ragstage.knowledge.index_files import IndexFormatError
+
+CACHE_FORMAT = "ragstage-folder-cache"
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What we know about one file of the folder without reading it again."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+    skipped_reason: str | None = None  # set when the file could not be indexed
+
+
+class CacheUnusable(Exception):
+    """The cache exists but cannot be trusted (corrupt, truncated, other version)."""
+
+
+def cache_root(cache_dir: Path, folder: Path) -> Path:
+    """One cache per knowledge folder, so `--knowledge DIR` never mixes two folders."""
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    return Path(cache_dir) / key
+
+
+class FolderCache:
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root = root
+        self.folder = folder.resolve()
+
+    def load(self, size_tokens: int, overlap_tokens: int) -> tuple[ChunkIndex, dict[str, FileRecord]] | None:
+        """The cached index and file records; None when there is no cache or it is for other settings.
+
+        Raises CacheUnusable when a cache exists but is damaged or from another version.
+        """
+        manifest_path = self.root / "manifest.json"
+        if not manifest_path.exists():
+            return None
+        manifest = self._read_manifest(manifest_path)
+        if (manifest["size_tokens"], manifest["overlap_tokens"]) != (size_tokens, overlap_tokens):
+            return None  # chunking settings changed: every chunk would differ
+        try:
+            index = ChunkIndex.load(self.root / manifest["generation"])
+            files = {rel: FileRecord(**record) for rel, record in manifest["files"].items()}
+        except (IndexFormatError, TypeError, AttributeError) as err:
+            raise CacheUnusable(str(err)) from None
+        if (index.size_tokens, index.overlap_tokens) != (size_tokens, overlap_tokens):
+            raise CacheUnusable("index and manifest disagree on chunk sizes")
+        return index, files
+
+    def _read_manifest(self, path: Path) -> dict[str, Any]:
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise CacheUnusable(f"manifest unreadable ({err})") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != CACHE_FORMAT:
+            raise CacheUnusable("not a ragstage cache")
+        if manifest.get("version") != CACHE_VERSION:
+            raise CacheUnusable(f"cache version {manifest.get('version')}, this ragstage writes {CACHE_VERSION}")
+        generation = manifest.get("generation")
+        if not isinstance(generation, str) or not generation.startswith("gen-") or "/" in generation:
+            raise CacheUnusable("manifest names no valid generation")
+        if not isinstance(manifest.get("files"), dict):
+            raise CacheUnusable("manifest has no file list")
+        return manifest
+
+    def save(self, index: ChunkIndex, files: dict[str, FileRecord]) -> None:
+        """Write a new generation, switch the manifest to it, then drop older generations.
+
+        Raises OSError (read-only or full disk): the caller runs on without a cache.
+        """
+        generation = f"gen-{uuid.uuid4().hex[:12]}"
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            index.save(self.root / generation)
+            manifest = {
+                "format": CACHE_FORMAT, "version": CACHE_VERSION, "folder": str(self.folder),
+                "size_tokens": index.size_tokens, "overlap_tokens": index.overlap_tokens,
+                "generation": generation, "files": {rel: asdict(record) for rel, record in sorted(files.items())},
+            }
+            tmp = self.root / f"manifest.{generation}.tmp"
+            tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.root / "manifest.json")
+        except OSError:
+            shutil.rmtree(self.root / generation, ignore_errors=True)
+            raise
+        self._drop_old_generations(keep=generation)
+
+    def _drop_old_generations(self, keep: str) -> None:
+        for entry in self.root.iterdir():
+            if entry.name != keep and (entry.name.startswith("gen-") or entry.name.endswith(".tmp")):
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)

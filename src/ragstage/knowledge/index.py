@@ -1,0 +1,214 @@
+"""ChunkIndex: BM25 search over chunks that stays searchable while documents come and go.
+
+Every change builds a complete new immutable `_State` and then swaps one reference, so a
+search running in another thread sees the old index or the new one, never a half-built one.
+Adding a document rebuilds only the small delta segment; the base segment is rebuilt
+(compacted) only when the delta grows past a fraction of it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ragstage.knowledge.analyzer import analyze
+from ragstage.knowledge.chunking import chunk_document
+from ragstage.knowledge.records import Chunk, Document, Hit
+from ragstage.knowledge.segments import (
+    EMPTY,
+    CorpusStats,
+    Segment,
+    build_segment,
+    corpus_stats,
+    length_norm,
+    merge_segments,
+    score_segment,
+)
+
+DEFAULT_SIZE_TOKENS = 256
+DEFAULT_OVERLAP_TOKENS = 32
+# The delta is folded into the base once it exceeds this many chunks or this share of the base.
+COMPACT_MIN_CHUNKS = 5_000
+COMPACT_BASE_FRACTION = 0.125
+
+
+def index_terms(chunk: Chunk) -> list[str]:
+    """Terms a chunk is found by: its words plus its heading path (the section it belongs to)."""
+    return analyze(f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text)
+
+
+@dataclass(frozen=True, eq=False)
+class _State:
+    """One consistent version of the index. Never mutated after construction."""
+
+    base: Segment
+    base_alive: np.ndarray | None  # None: every base chunk alive
+    base_ids: tuple[str, ...]
+    base_pos: Mapping[str, int]
+    delta: Segment
+    delta_ids: tuple[str, ...]
+    chunks: Mapping[str, Chunk]
+    by_source: Mapping[str, tuple[str, ...]]
+    base_df: np.ndarray
+    stats: CorpusStats
+    base_norm: np.ndarray
+    delta_norm: np.ndarray
+
+    @classmethod
+    def create(cls, base: Segment, base_alive: np.ndarray | None, base_ids: tuple[str, ...],
+               base_pos: Mapping[str, int] | None, delta: Segment, delta_ids: tuple[str, ...],
+               chunks: Mapping[str, Chunk], by_source: Mapping[str, tuple[str, ...]],
+               base_df: np.ndarray | None = None) -> _State:
+        if base_alive is not None and base_alive.all():
+            base_alive = None
+        if base_pos is None:
+            base_pos = {chunk_id: i for i, chunk_id in enumerate(base_ids)}
+        if base_df is None:
+            base_df = base.live_df(base_alive)
+        stats = corpus_stats(base, base_alive, base_df, delta)
+        return cls(base, base_alive, base_ids, base_pos, delta, delta_ids, chunks, by_source, base_df, stats,
+                   length_norm(base, stats.avgdl), length_norm(delta, stats.avgdl))
+
+
+def _empty_state() -> _State:
+    return _State.create(EMPTY, None, (), {}, EMPTY, (), {}, {})
+
+
+class ChunkIndex:
+    """BM25Okapi search over chunks; ties are broken by chunk id so results are reproducible."""
+
+    def __init__(self, size_tokens: int = DEFAULT_SIZE_TOKENS, overlap_tokens: int = DEFAULT_OVERLAP_TOKENS,
+                 *, _state: _State | None = None) -> None:
+        self.size_tokens = size_tokens
+        self.overlap_tokens = overlap_tokens
+        self._state = _state or _empty_state()
+        self._write_lock = threading.Lock()
+
+    # --- reading -------------------------------------------------------------------------
+    @property
+    def sources(self) -> list[str]:
+        return sorted(self._state.by_source)
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self._state.chunks)
+
+    @property
+    def document_count(self) -> int:
+        return len(self._state.by_source)
+
+    def chunk(self, chunk_id: str) -> Chunk:
+        return self._state.chunks[chunk_id]
+
+    def chunks_of(self, source: str) -> list[Chunk]:
+        state = self._state
+        return [state.chunks[chunk_id] for chunk_id in state.by_source.get(source, ())]
+
+    def search(self, query: str, k: int) -> list[Hit]:
+        """Top `k` chunks containing a query term, best first (equal scores: by chunk id)."""
+        state = self._state  # one read: the whole search uses this version
+        if k <= 0 or state.stats.n_docs == 0:
+            return []
+        weighted = [(term, state.stats.idf(self._df(state, term))) for term in analyze(query)]
+        candidates: list[tuple[float, str]] = []
+        for seg, norm, alive, ids in ((state.base, state.base_norm, state.base_alive, state.base_ids),
+                                      (state.delta, state.delta_norm, None, state.delta_ids)):
+            found = score_segment(seg, norm, weighted, alive)
+            if found is not None:
+                candidates.extend(_top_candidates(*found, ids, k))
+        candidates.sort(key=lambda item: (-item[0], item[1]))
+        return [Hit(rank, score, state.chunks[chunk_id]) for rank, (score, chunk_id) in enumerate(candidates[:k], 1)]
+
+    @staticmethod
+    def _df(state: _State, term: str) -> int:
+        df = 0
+        tid = state.base.term_ids.get(term)
+        if tid is not None:
+            df += int(state.base_df[tid])
+        tid = state.delta.term_ids.get(term)
+        if tid is not None:
+            df += int(state.delta.indptr[tid + 1] - state.delta.indptr[tid])
+        return df
+
+    # --- writing -------------------------------------------------------------------------
+    def add(self, document: Document) -> list[Chunk]:
+        """Index `document`, replacing an earlier version with the same source."""
+        return self.add_many([document])[document.source]
+
+    def add_many(self, documents: Iterable[Document]) -> dict[str, list[Chunk]]:
+        """Index several documents in one swap (much faster than one `add` each for a folder)."""
+        per_source = {doc.source: chunk_document(doc, self.size_tokens, self.overlap_tokens) for doc in documents}
+        new_chunks = [chunk for chunks in per_source.values() for chunk in chunks]
+        new_segment = build_segment([index_terms(chunk) for chunk in new_chunks])
+        with self._write_lock:
+            self._state = self._replaced(self._state, set(per_source), new_chunks, new_segment)
+        return per_source
+
+    def remove(self, source: str) -> bool:
+        """Forget every chunk of `source`; False when it was not indexed."""
+        with self._write_lock:
+            if source not in self._state.by_source:
+                return False
+            self._state = self._replaced(self._state, {source}, [], EMPTY)
+            return True
+
+    def fork(self) -> ChunkIndex:
+        """An independent index sharing today's (immutable) state: O(1), e.g. per chat session."""
+        return ChunkIndex(self.size_tokens, self.overlap_tokens, _state=self._state)
+
+    def _replaced(self, state: _State, gone: set[str], new_chunks: Sequence[Chunk], new_segment: Segment) -> _State:
+        gone_ids = {chunk_id for source in gone for chunk_id in state.by_source.get(source, ())}
+        base_alive = state.base_alive
+        base_df = state.base_df
+        base_hits = [state.base_pos[c] for c in gone_ids if c in state.base_pos]
+        if base_hits:
+            base_alive = np.ones(state.base.size, bool) if base_alive is None else base_alive.copy()
+            base_alive[base_hits] = False
+            base_df = None  # recomputed from the new mask
+        delta_keep = np.fromiter((c not in gone_ids for c in state.delta_ids), bool, len(state.delta_ids))
+        delta = merge_segments([(state.delta, delta_keep), (new_segment, None)])
+        delta_ids = tuple(c for c, keep in zip(state.delta_ids, delta_keep.tolist()) if keep)
+        delta_ids += tuple(chunk.chunk_id for chunk in new_chunks)
+        chunks = {c: chunk for c, chunk in state.chunks.items() if c not in gone_ids} if gone_ids else dict(state.chunks)
+        chunks.update((chunk.chunk_id, chunk) for chunk in new_chunks)
+        by_source = {s: ids for s, ids in state.by_source.items() if s not in gone}
+        grouped: dict[str, list[str]] = {}
+        for chunk in new_chunks:
+            grouped.setdefault(chunk.source, []).append(chunk.chunk_id)
+        by_source.update((source, tuple(ids)) for source, ids in grouped.items())
+        base, base_ids, base_pos = state.base, state.base_ids, state.base_pos
+        live_base = base.size if base_alive is None else int(base_alive.sum())
+        if delta.size > max(COMPACT_MIN_CHUNKS, COMPACT_BASE_FRACTION * live_base):
+            alive_ids = base_ids if base_alive is None else tuple(np.asarray(base_ids, object)[base_alive])
+            base = merge_segments([(base, base_alive), (delta, None)])
+            base_ids, base_pos, base_alive, base_df = alive_ids + delta_ids, None, None, None
+            delta, delta_ids = EMPTY, ()
+        return _State.create(base, base_alive, base_ids, base_pos, delta, delta_ids, chunks, by_source, base_df)
+
+    # --- persistence ---------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Plain JSON + .npy files (no pickle): safe to load, readable by other tools."""
+        from ragstage.knowledge.index_files import save_state
+
+        save_state(self._state, Path(folder), self.size_tokens, self.overlap_tokens)
+
+    @classmethod
+    def load(cls, folder: Path) -> ChunkIndex:
+        """Raises IndexFormatError for a missing, truncated, foreign or outdated index."""
+        from ragstage.knowledge.index_files import load_state
+
+        state_parts, size_tokens, overlap_tokens = load_state(Path(folder))
+        return cls(size_tokens, overlap_tokens, _state=_State.create(**state_parts))
+
+
+def _top_candidates(positions: np.ndarray, scores: np.ndarray, ids: Sequence[str], k: int) -> list[tuple[float, str]]:
+    """The best `k` of one segment plus anything tied with the k-th (ties resolve by id later)."""
+    if len(positions) > k:
+        threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
+        keep = scores >= threshold
+        positions, scores = positions[keep], scores[keep]
+    return [(score, ids[pos]) for pos, score in zip(positions.tolist(), scores.tolist())]

@@ -1,0 +1,105 @@
+"""One object that wires settings, the knowledge base, the model catalog and the answer
+pipeline, so the Chainlit app, the CLI, the web page and the benchmarks start and stop the
+same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from ragstage.answer import AnswerEvent, AnswerOptions, AnswerResult, answer, answer_stream
+from ragstage.knowledge import ChunkIndex, KnowledgeBase
+from ragstage.models import ModelCatalog, ModelError
+from ragstage.settings import Settings
+
+log = logging.getLogger(__name__)
+ROLES = ("slm", "llm")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    knowledge: KnowledgeBase
+    catalog: ModelCatalog
+    launch_errors: dict[str, str] = field(default_factory=dict)  # role -> why it could not start
+
+    @classmethod
+    async def start(
+        cls, settings: Settings | None = None, *, warm_roles: Iterable[str] | None = None, progress=None
+    ) -> Runtime:
+        """Open the knowledge base and the catalog; resolve `warm_roles` now (default: both
+        roles when `start_embedded_at_launch`), so the first question does not wait for a server.
+
+        A role that cannot start is recorded in `launch_errors`, not raised: the app still
+        comes up, and the failure is reported where that role is used.
+        """
+        settings = settings or Settings()
+        knowledge = await asyncio.to_thread(KnowledgeBase.open, settings.knowledge_dir, settings, progress)
+        runtime = cls(settings, knowledge, ModelCatalog(settings))
+        roles = tuple(ROLES if settings.start_embedded_at_launch else ()) if warm_roles is None else tuple(warm_roles)
+        try:
+            await runtime.warm_up(roles)
+        except BaseException:
+            await runtime.aclose()
+            raise
+        return runtime
+
+    async def warm_up(self, roles: Sequence[str]) -> None:
+        # One role at a time: two model servers loading at once fight over 2 cores.
+        for role in roles:
+            try:
+                await self.catalog.resolve(role)
+            except ModelError as err:
+                self.launch_errors[role] = str(err)
+                log.warning("%s model not available at launch: %s", role, err)
+
+    async def aclose(self) -> None:
+        """Stops the embedded servers this runtime started."""
+        await self.catalog.aclose()
+
+    async def __aenter__(self) -> Runtime:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def options(self, **overrides: object) -> AnswerOptions:
+        return AnswerOptions.from_settings(self.settings, **overrides)
+
+    def answer_stream(
+        self,
+        question: str,
+        options: AnswerOptions | None = None,
+        history: Sequence[tuple[str, str]] = (),
+        index: ChunkIndex | None = None,
+    ) -> AsyncIterator[AnswerEvent]:
+        """Answer from `index` (default: the knowledge base's; the UI passes a session fork
+        that holds its uploads)."""
+        return answer_stream(
+            question,
+            index=index if index is not None else self.knowledge.index,
+            catalog=self.catalog,
+            options=options or self.options(),
+            history=history,
+        )
+
+    async def answer(
+        self,
+        question: str,
+        options: AnswerOptions | None = None,
+        history: Sequence[tuple[str, str]] = (),
+        index: ChunkIndex | None = None,
+    ) -> AnswerResult:
+        return await answer(
+            question,
+            index=index if index is not None else self.knowledge.index,
+            catalog=self.catalog,
+            options=options or self.options(),
+            history=history,
+        )

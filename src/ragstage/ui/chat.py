@@ -1,0 +1,141 @@
+"""The chat handlers app.py registers: each turns one Chainlit event into calls on the core.
+
+Every handler is guarded: an unexpected failure becomes a readable chat message (people see
+it, the log has the trace) and the next message works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
+
+import chainlit as cl
+from chainlit.context import context
+
+from ragstage.ui import settings_panel, uploads, welcome
+from ragstage.ui.services import services
+from ragstage.ui.session import ChatSession, current_session, store_session
+from ragstage.ui.turn import TurnRenderer
+
+if TYPE_CHECKING:
+    from ragstage.runtime import Runtime
+
+log = logging.getLogger(__name__)
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+STARTING_TEXT = "Starting ragstage: loading the knowledge base and the models..."
+
+
+def guarded(handler: Handler) -> Handler:
+    """Exceptions in Chainlit handlers are otherwise only logged: show them, readably."""
+
+    @functools.wraps(handler)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await handler(*args, **kwargs)
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            log.exception("%s failed", handler.__name__)
+            await cl.ErrorMessage(
+                content=f"Something went wrong ({type(err).__name__}: {str(err)[:200]}). "
+                "Try again; if it keeps happening, check the server log."
+            ).send()
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+async def _session(runtime: Runtime) -> ChatSession:
+    session = current_session()
+    if session is None:
+        session = ChatSession(values=settings_panel.default_values(runtime.settings))
+        store_session(session)
+    return session
+
+
+@guarded
+async def start_chat() -> None:
+    notice = cl.Message(content=STARTING_TEXT)
+    await notice.send()
+    runtime = await services().runtime()
+    session = await _session(runtime)
+    found = welcome.known_endpoints(runtime)
+    endpoints = {role: value for role, value in found.items() if not isinstance(value, str)}
+    await cl.ChatSettings(settings_panel.settings_widgets(runtime.settings, endpoints, session.values)).send()
+    notice.content = welcome.start_markdown(runtime, found)
+    notice.actions = welcome.starter_actions(welcome.load_starters())
+    await notice.update()
+
+
+@guarded
+async def update_settings(submitted: dict[str, Any]) -> None:
+    """Applies to the next message; kept for the rest of the session."""
+    runtime = await services().runtime()
+    session = await _session(runtime)
+    session.values = settings_panel.parse_values(session.values, submitted)
+
+
+@guarded
+async def handle_message(message: cl.Message) -> None:
+    runtime = await services().runtime()
+    session = await _session(runtime)
+    if message.elements:
+        await _index_attachments(runtime, session, message.elements)
+    if message.content.strip():
+        await answer_question(runtime, session, message.content.strip())
+
+
+async def _index_attachments(runtime: Runtime, session: ChatSession, elements: list[Any]) -> None:
+    persist = runtime.settings.uploads_persist
+    destination = (
+        uploads.SharedUploads(runtime.knowledge, runtime.settings.knowledge_dir) if persist
+        else uploads.SessionUploads(session.writable_index(runtime.knowledge.index))
+    )
+    outcomes = await uploads.index_uploads(elements, destination, runtime.settings)
+    session.uploads += [o.name for o in outcomes if o.indexed]
+    await cl.Message(content=uploads.uploads_markdown(outcomes, persist)).send()
+
+
+async def answer_question(runtime: Runtime, session: ChatSession, question: str) -> None:
+    from ragstage.answer import AnswerOptions
+
+    session.questions_asked += 1
+    options = AnswerOptions.from_settings(runtime.settings, **session.values)
+    events = runtime.answer_stream(
+        question, options=options, history=tuple(session.history), index=session.index(runtime.knowledge.index)
+    )
+    async with aclosing(events) as stream:  # closing the stream closes the model's HTTP stream
+        result = await TurnRenderer(question, session).render(stream)
+    if result is not None and result.answered_by_model and result.text.strip() and not result.error:
+        session.remember(question, result.text, runtime.settings.history_turns)
+
+
+@guarded
+async def ask_starter(action: cl.Action) -> None:
+    """A starter button: shown as the user's question, answered in a task the stop button can cancel."""
+    question = str(action.payload.get("message", "")).strip()
+    if not question:
+        return
+    await cl.Message(content=question, type="user_message", author="You").send()
+    context.session.current_task = asyncio.create_task(_answer_as_task(question))
+
+
+async def _answer_as_task(question: str) -> None:
+    await context.emitter.task_start()
+    try:
+        await _guarded_answer(question)
+    finally:
+        await context.emitter.task_end()
+
+
+@guarded
+async def _guarded_answer(question: str) -> None:
+    runtime = await services().runtime()
+    await answer_question(runtime, await _session(runtime), question)
+
+
+async def shutdown() -> None:
+    await services().aclose()

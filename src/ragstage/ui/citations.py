@@ -1,0 +1,82 @@
+"""Numbered, clickable sources: one side-panel element per cited passage.
+
+Chainlit turns an element's name into a chip wherever that exact name appears in the message
+text, so the answer ends with a "Sources" line that spells out each name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+import chainlit as cl
+
+from ragstage.ui.escaping import escape_document_text, escape_inline
+
+if TYPE_CHECKING:
+    from ragstage.answer import AnswerResult
+    from ragstage.knowledge import Chunk
+
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9 ._-]+")
+_MAX_NAME_CHARS = 48
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A numbered passage as the reader sees it: [n] in the text is hits[n-1]."""
+
+    n: int
+    chunk: Chunk
+    score: float
+
+    @property
+    def element_name(self) -> str:
+        return f"[{self.n}] {short_source_name(self.chunk.source)}"
+
+
+def short_source_name(source: str) -> str:
+    """File name only, reduced to characters that survive Markdown and Chainlit's name matching."""
+    name = PurePosixPath(source.removeprefix("upload:")).name or source
+    safe = _UNSAFE_NAME_CHARS.sub("_", name).strip() or "document"
+    return safe if len(safe) <= _MAX_NAME_CHARS else safe[: _MAX_NAME_CHARS - 3] + "..."
+
+
+def sources_to_show(result: AnswerResult) -> tuple[list[SourceRef], bool]:
+    """The passages the answer cites; when it cites none, the ones it was given.
+
+    Returns the refs and whether they were actually cited (the footer says which).
+    """
+    if result.citations:
+        refs = [SourceRef(c.n, c.chunk, c.score) for c in result.citations]
+        return sorted(refs, key=lambda ref: ref.n), True
+    if not result.answered_by_model:
+        return [], False
+    return [SourceRef(hit.rank, hit.chunk, hit.score) for hit in result.hits], False
+
+
+def passage_markdown(ref: SourceRef) -> str:
+    """What the side panel shows: where the passage comes from, then its text, all escaped."""
+    chunk = ref.chunk
+    facts = [f"**Source:** {escape_inline(chunk.source)}"]
+    if chunk.heading:
+        facts.append(f"**Section:** {escape_inline(chunk.heading)}")
+    if chunk.page is not None:
+        facts.append(f"**Page:** {chunk.page}")
+    facts.append(f"**BM25 score:** {ref.score:.2f}")
+    return "  \n".join(facts) + "\n\n---\n\n" + escape_document_text(chunk.text)
+
+
+def citation_elements(refs: list[SourceRef]) -> list[cl.Text]:
+    return [
+        cl.Text(name=ref.element_name, content=passage_markdown(ref), display="side")
+        for ref in refs
+    ]
+
+
+def sources_footer(refs: list[SourceRef], cited: bool) -> str:
+    if not refs:
+        return ""
+    label = "Sources" if cited else "Passages given to the model (none cited)"
+    return f"\n\n**{label}:** " + " · ".join(ref.element_name for ref in refs)

@@ -1,0 +1,55 @@
+"""The seam between the chat UI and the core: one `Runtime` per process.
+
+The runtime (knowledge base, model catalog, embedded servers) is expensive and shared by all
+sessions, so it starts once, lazily, on the first chat, and closes when the app shuts down.
+The UI only calls `runtime.answer_stream(...)`, `runtime.settings`, `runtime.knowledge` and
+`runtime.catalog`; tests hand in their own runtime here instead of patching internals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+if TYPE_CHECKING:
+    from ragstage.runtime import Runtime
+
+
+async def _start_real_runtime() -> Runtime:
+    from ragstage.runtime import Runtime
+
+    return await Runtime.start()
+
+
+class ChatServices:
+    def __init__(self, start_runtime: Callable[[], Awaitable[Runtime]] = _start_real_runtime) -> None:
+        self._start_runtime = start_runtime
+        self._runtime: Runtime | None = None
+        self._lock = asyncio.Lock()
+
+    async def runtime(self) -> Runtime:
+        """The process-wide runtime, started by whichever session asks first."""
+        if self._runtime is None:
+            async with self._lock:
+                if self._runtime is None:
+                    self._runtime = await self._start_runtime()
+        return self._runtime
+
+    async def aclose(self) -> None:
+        runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            await runtime.aclose()
+
+
+_services = ChatServices()
+
+
+def services() -> ChatServices:
+    return _services
+
+
+def install_services(new: ChatServices) -> ChatServices:
+    """Swap the process-wide services (tests); returns the previous ones."""
+    global _services
+    previous, _services = _services, new
+    return previous

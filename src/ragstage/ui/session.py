@@ -1,0 +1,49 @@
+"""What one chat remembers: its settings, its own uploads, its history and its latency points.
+
+Uploads go into a fork of the shared index made on the first upload, so other sessions
+never see them and sessions that upload nothing share the one index for free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import chainlit as cl
+
+from ragstage.ui.chart import LatencyPoint
+
+if TYPE_CHECKING:
+    from ragstage.knowledge import ChunkIndex
+
+_SESSION_KEY = "ragstage"
+
+
+@dataclass
+class ChatSession:
+    values: dict[str, Any]  # settings-panel values, see settings_panel.default_values
+    history: list[tuple[str, str]] = field(default_factory=list)
+    latency: list[LatencyPoint] = field(default_factory=list)
+    uploads: list[str] = field(default_factory=list)  # sources added by this session
+    own_index: ChunkIndex | None = None
+    questions_asked: int = 0
+
+    def index(self, shared: ChunkIndex) -> ChunkIndex:
+        return self.own_index if self.own_index is not None else shared
+
+    def writable_index(self, shared: ChunkIndex) -> ChunkIndex:
+        if self.own_index is None:
+            self.own_index = shared.fork()
+        return self.own_index
+
+    def remember(self, question: str, answer: str, keep_turns: int) -> None:
+        self.history.append((question, answer))
+        del self.history[: max(len(self.history) - max(keep_turns, 0), 0)]
+
+
+def current_session() -> ChatSession | None:
+    return cl.user_session.get(_SESSION_KEY)
+
+
+def store_session(session: ChatSession) -> None:
+    cl.user_session.set(_SESSION_KEY, session)

@@ -1,0 +1,95 @@
+"""The chat-settings panel: mode (named after the models actually serving), policy, knobs.
+
+Values are kept per session and turned into `AnswerOptions` for the next message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from chainlit.input_widget import InputWidget, Select, Slider, Switch
+
+if TYPE_CHECKING:
+    from ragstage.models import ModelEndpoint
+    from ragstage.settings import Settings
+
+MODES = ("slm", "llm", "hybrid", "compare")
+POLICIES = ("auto", "always", "never")
+# widget id -> how to read its value; the ids are AnswerOptions field names
+_CONVERTERS = {
+    "mode": str,
+    "escalation_policy": str,
+    "temperature": float,
+    "max_answer_tokens": int,
+    "top_k": int,
+    "context_budget_tokens": int,
+    "answer_anyway": bool,
+}
+
+
+def _served(alias: str, role: str, endpoint: ModelEndpoint | None) -> str:
+    if endpoint is None:
+        return f"{alias} ({role.upper()}, not available)"
+    if endpoint.display_name == alias:
+        return f"{alias} ({role.upper()}, {endpoint.backend})"
+    return f"{alias} ({role.upper()}) -> served by {endpoint.display_name} ({endpoint.backend})"
+
+
+def mode_labels(settings: Settings, endpoints: Mapping[str, ModelEndpoint | None]) -> dict[str, str]:
+    """mode -> label people pick from, naming the model that really answers."""
+    slm = _served(settings.slm_model, "slm", endpoints.get("slm"))
+    llm = _served(settings.llm_model, "llm", endpoints.get("llm"))
+    return {
+        "slm": slm,
+        "llm": llm,
+        "hybrid": f"hybrid draft->refine: {settings.slm_model} drafts, {settings.llm_model} refines",
+        "compare": f"compare: {settings.slm_model} and {settings.llm_model} side by side",
+    }
+
+
+def settings_widgets(
+    settings: Settings, endpoints: Mapping[str, ModelEndpoint | None], values: Mapping[str, Any]
+) -> list[InputWidget]:
+    labels = mode_labels(settings, endpoints)
+    policy_labels = {
+        "auto": f"auto: refine drafts shorter than {settings.escalation_min_draft_words} words",
+        "always": "always refine the draft",
+        "never": "never refine (draft only)",
+    }
+    return [
+        Select(id="mode", label="Mode", items={labels[m]: m for m in MODES}, initial_value=values["mode"]),
+        Select(id="escalation_policy", label="Hybrid escalation policy",
+               items={policy_labels[p]: p for p in POLICIES}, initial_value=values["escalation_policy"]),
+        Slider(id="temperature", label="Temperature", initial=values["temperature"], min=0, max=2, step=0.1),
+        Slider(id="max_answer_tokens", label="Max answer tokens", initial=values["max_answer_tokens"],
+               min=16, max=1024, step=16),
+        Slider(id="top_k", label="Passages retrieved (top-k)", initial=values["top_k"], min=1, max=20, step=1),
+        Slider(id="context_budget_tokens", label="Context budget (tokens)",
+               initial=values["context_budget_tokens"], min=128, max=max(settings.embedded_ctx_tokens, 1024), step=64),
+        Switch(id="answer_anyway", label="Answer anyway when nothing relevant is found",
+               initial=values["answer_anyway"]),
+    ]
+
+
+def default_values(settings: Settings) -> dict[str, Any]:
+    """The panel's starting values come from Settings (RAGSTAGE_* / .env)."""
+    values = {key: getattr(settings, key) for key in _CONVERTERS if key != "mode"}
+    values["mode"] = settings.default_mode
+    return values
+
+
+def parse_values(current: Mapping[str, Any], submitted: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge what the panel sent into the session's values; unknown keys and bad values are ignored."""
+    merged = dict(current)
+    for key, convert in _CONVERTERS.items():
+        if key not in submitted or submitted[key] is None:
+            continue
+        try:
+            merged[key] = convert(submitted[key])
+        except (TypeError, ValueError):
+            continue
+    if merged["mode"] not in MODES:
+        merged["mode"] = current["mode"]
+    if merged["escalation_policy"] not in POLICIES:
+        merged["escalation_policy"] = current["escalation_policy"]
+    return merged

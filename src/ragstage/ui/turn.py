@@ -1,0 +1,183 @@
+"""One question, rendered: answer events in, Chainlit steps and messages out.
+
+Order on screen: Retrieval step, the streamed answer (or Draft/Refine steps for hybrid, one
+message per model for compare), then the Metrics step. A failure or a stop keeps what was
+already written and says what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+import chainlit as cl
+
+from ragstage.ui import citations, steps
+from ragstage.ui.chart import CHART_ELEMENT_NAME, chart_element, latency_points
+from ragstage.ui.escaping import escape_inline, escape_model_text
+
+if TYPE_CHECKING:
+    from ragstage.answer import AnswerResult
+    from ragstage.ui.session import ChatSession
+
+log = logging.getLogger(__name__)
+STEPPED_STAGES = {"draft", "refine"}  # hybrid: streamed inside their own steps
+COMPARED_STAGES = {"slm", "llm"}  # compare: one message per model
+STOPPED_NOTE = "\n\n*(stopped)*"
+
+
+def failure_text(error: BaseException | str) -> str:
+    """A readable notice with what to do; model errors already say what to do themselves."""
+    text = str(error).strip() or type(error).__name__
+    if isinstance(error, str) or type(error).__module__.startswith("ragstage"):
+        return f"**The answer could not be completed.** {escape_inline(text)}\n\nYour next question will try again."
+    return (
+        f"**Something went wrong while answering** ({type(error).__name__}). "
+        "Ask again; if it keeps happening, check the server log."
+    )
+
+
+@dataclass
+class TurnRenderer:
+    question: str
+    session: ChatSession
+    answer_msg: cl.Message | None = None
+    live: dict[str, Any] = field(default_factory=dict)  # stage -> step or message being streamed
+    result: AnswerResult | None = None
+    streamed: set[str] = field(default_factory=set)  # ids of messages the page already shows
+
+    def handlers(self) -> dict[type, Callable[[Any], Awaitable[None]]]:
+        from ragstage.answer import Done, Retrieved, StageFailed, StageFinished, StageStarted, Token
+
+        return {
+            Retrieved: self.on_retrieved, StageStarted: self.on_stage_started, Token: self.on_token,
+            StageFinished: self.on_stage_finished, StageFailed: self.on_stage_failed, Done: self.on_done,
+        }
+
+    async def render(self, events: Any) -> AnswerResult | None:
+        handlers = self.handlers()
+        try:
+            async for event in events:
+                handler = handlers.get(type(event))
+                if handler is None:
+                    log.warning("ignoring unknown answer event %s (known: %s)", type(event).__name__,
+                                ", ".join(t.__name__ for t in handlers))
+                    continue
+                await handler(event)
+        except asyncio.CancelledError:
+            await self.close_live(STOPPED_NOTE)
+            raise
+        except Exception as err:
+            log.exception("answer failed")
+            await self.close_live("")
+            await cl.ErrorMessage(content=failure_text(err)).send()
+        return self.result
+
+    async def on_retrieved(self, event: Any) -> None:
+        step = cl.Step(name=steps.STEP_NAMES["retrieval"], type="retrieval", show_input=False)
+        step.output = steps.retrieval_markdown(self.question, event.hits, event.retrieval_ms)
+        await step.send()
+
+    async def on_stage_started(self, event: Any) -> None:
+        label = escape_inline(event.endpoint.label()) if event.endpoint is not None else ""
+        if event.stage in STEPPED_STAGES:
+            step = cl.Step(name=steps.STEP_NAMES[event.stage], type="llm", show_input="markdown",
+                           default_open=True, auto_collapse=True)
+            step.input = f"**Model:** {label}"
+            await step.send()
+            self.live[event.stage] = step
+        elif event.stage in COMPARED_STAGES:
+            self.live[event.stage] = cl.Message(content=f"**{label}**\n\n")
+        else:
+            self.answer_msg = cl.Message(content="")
+            self.live[event.stage] = self.answer_msg
+
+    async def on_token(self, event: Any) -> None:
+        target = self.live.get(event.stage)
+        if target is not None:
+            await target.stream_token(escape_model_text(event.text))
+            self.streamed.add(target.id)
+
+    async def on_stage_finished(self, event: Any) -> None:
+        target = self.live.pop(event.stage, None)
+        if isinstance(target, cl.Step):
+            target.output = escape_model_text(event.text) or "*(no text)*"
+            target.output += f"\n\n*{event.metrics.usage.completion_tokens} tokens in {event.metrics.timings.total_ms / 1000:.1f} s*"
+            await target.update()
+        elif isinstance(target, cl.Message):
+            self.live[event.stage] = target  # messages are completed on Done, with their final text
+
+    async def on_stage_failed(self, event: Any) -> None:
+        log.warning("stage %s failed: %s", event.stage, event.error)
+        target = self.live.get(event.stage)
+        if isinstance(target, cl.Step):  # messages keep streaming state until Done
+            del self.live[event.stage]
+            target.is_error = True
+            target.output += f"\n\n{failure_text(event.error)}"
+            await target.update()
+
+    async def on_done(self, event: Any) -> None:
+        self.result = result = event.result
+        await self.finish_compared(result)
+        refs, cited = citations.sources_to_show(result)
+        message = self.answer_msg or cl.Message(content="")
+        partial = message.content if result.error and not result.text.strip() else ""
+        message.content = (partial or self.final_text(result)) + citations.sources_footer(refs, cited)
+        if result.answered_by_model:
+            message.content += f"\n\n**Latency this chat:** {CHART_ELEMENT_NAME}"
+        message.elements = [*citations.citation_elements(refs), *self.chart(result)]
+        await self.show(message)
+        self.live.clear()
+        await self.send_metrics(result)
+        if result.error:
+            await cl.ErrorMessage(content=failure_text(result.error)).send()
+
+    def final_text(self, result: AnswerResult) -> str:
+        if result.compared:
+            return steps.compare_markdown(result.compared)
+        if not result.answered_by_model:
+            return escape_model_text(result.text) or "The documents do not contain anything about that."
+        return escape_model_text(result.text) or "*(the model returned no text)*"
+
+    def chart(self, result: AnswerResult) -> list[cl.CustomElement]:
+        if not result.answered_by_model:
+            return []
+        self.session.latency += latency_points(result, self.session.questions_asked)
+        return [chart_element(self.session.latency)]
+
+    async def finish_compared(self, result: AnswerResult) -> None:
+        for sub in result.compared:
+            stage = sub.metrics.stages[0].stage if sub.metrics.stages else None
+            message = self.live.pop(stage, None)
+            if isinstance(message, cl.Message):
+                header = message.content.split("\n\n", 1)[0]
+                message.content = f"{header}\n\n{escape_model_text(sub.text)}"
+                await self.show(message)
+
+    async def send_metrics(self, result: AnswerResult) -> None:
+        if not result.answered_by_model:
+            return
+        parts = [steps.metrics_markdown(r.metrics) for r in (result.compared or (result,))]
+        if result.escalation is not None:
+            verdict = "refined" if result.escalation.escalated else "kept the draft"
+            parts.append(f"**Escalation:** {verdict}: {escape_inline(result.escalation.reason)}")
+        step = cl.Step(name=steps.STEP_NAMES["metrics"], type="tool", show_input=False)
+        step.output = "\n\n".join(parts)
+        await step.send()
+
+    async def close_live(self, note: str) -> None:
+        """End whatever is still streaming so the partial text stays on screen."""
+        for target in list(self.live.values()):
+            if isinstance(target, cl.Step):
+                target.output += note
+                await target.update()
+            else:
+                target.content += note
+                await self.show(target)
+        self.live.clear()
+
+    async def show(self, message: cl.Message) -> None:
+        await (message.update() if message.id in self.streamed else message.send())
+        self.streamed.add(message.id)

@@ -1,0 +1,76 @@
+"""What the page asks before it generates: the served model names, limits, engine availability,
+and (for the in-tab engine) the exact grounded prompt the server engine would send.
+
+The in-tab engine gets its prompt from here so that "server vs this browser" compares two
+engines on the same prompt, built by the one prompt builder the whole app uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from ragstage.answer import NOT_COVERED, AnswerOptions, build_prompt
+from ragstage.models import ModelError
+from ragstage.web.assets import InTabEngine
+from ragstage.web.request import MAX_CONTEXT_CHARS, MAX_QUESTION_CHARS, StreamRequest
+
+if TYPE_CHECKING:
+    from ragstage.knowledge import ChunkIndex, Hit
+    from ragstage.runtime import Runtime
+
+ROLES = ("slm", "llm")
+
+
+async def _describe_role(runtime: Runtime, role: str) -> dict[str, Any]:
+    try:
+        endpoint = await runtime.catalog.resolve(role)
+    except ModelError as err:
+        return {"available": False, "name": None, "label": None, "error": str(err)}
+    return {
+        "available": True,
+        "name": endpoint.display_name,
+        "label": endpoint.label(),
+        "backend": endpoint.backend,
+    }
+
+
+async def page_config(runtime: Runtime, engine: InTabEngine) -> dict[str, Any]:
+    described = await asyncio.gather(*(_describe_role(runtime, role) for role in ROLES))
+    index = runtime.knowledge.index
+    return {
+        "models": dict(zip(ROLES, described, strict=True)),
+        "knowledge_base": {"documents": index.document_count, "chunks": index.chunk_count},
+        "limits": {
+            "question_chars": MAX_QUESTION_CHARS,
+            "context_chars": MAX_CONTEXT_CHARS,
+            "max_answer_tokens": runtime.settings.max_answer_tokens,
+        },
+        "in_tab": engine.public_description(),
+    }
+
+
+def _source(n: int, hit: Hit) -> dict[str, Any]:
+    chunk = hit.chunk
+    return {"n": n, "source": chunk.source, "title": chunk.title, "heading": chunk.heading,
+            "score": round(hit.score, 3)}
+
+
+def page_prompt(body: StreamRequest, index: ChunkIndex, options: AnswerOptions) -> dict[str, Any]:
+    """The grounded prompt for the in-tab engine, chosen exactly as the answer pipeline does."""
+    hits = tuple(index.search(body.question, options.top_k))
+    relevant = tuple(hit for hit in hits if hit.score >= options.score_floor)
+    if not relevant and not options.answer_anyway:
+        return {"covered": False, "message": NOT_COVERED, "messages": [], "sources": []}
+    prompt = build_prompt(
+        body.question, relevant or hits, budget_tokens=options.context_budget_tokens, history_turns=0
+    )
+    return {
+        "covered": True,
+        "message": "",
+        "messages": prompt.as_list(),
+        "sources": [_source(n, hit) for n, hit in enumerate(prompt.sources, start=1)],
+        "prompt_tokens": prompt.prompt_tokens,
+        "max_tokens": options.max_answer_tokens,
+        "temperature": options.temperature,
+    }

@@ -1,0 +1,96 @@
+"""Grounded answers from the real embedded llama.cpp models (SmolLM2-135M, Qwen2.5-0.5B).
+
+Small token limits keep these quick on 2 cores; assertions are about behaviour people rely on
+(streaming, citations that point at retrieved chunks, stages and their metrics), never about
+what exactly a tiny model says.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ragstage.answer import AnswerOptions, Done, StageFinished, StageStarted, Token, answer_stream
+from ragstage.knowledge import ChunkIndex, load_document
+
+pytestmark = pytest.mark.integration
+
+FACTS = {
+    "lighthouse.md": (
+        "# Harbor lighthouse\n\nThe Harbor lighthouse was built in 1887. Its lamp is visible for "
+        "twenty-two nautical miles. The keeper's cottage now houses a small museum about shipwrecks.\n"
+    ),
+    "bakery.md": (
+        "# Corner bakery\n\nThe corner bakery opens at six in the morning and sells rye bread, "
+        "cinnamon rolls and sourdough. It closes on Mondays.\n"
+    ),
+}
+QUESTION = "When was the Harbor lighthouse built?"
+
+
+@pytest.fixture(scope="module")
+def facts_index(tmp_path_factory: pytest.TempPathFactory) -> ChunkIndex:
+    folder: Path = tmp_path_factory.mktemp("facts")
+    index = ChunkIndex()
+    for name, text in FACTS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        index.add(load_document(folder / name, source=name))
+    return index
+
+
+def _options(**overrides: object) -> AnswerOptions:
+    base: dict[str, object] = dict(
+        mode="slm", top_k=3, context_budget_tokens=400, max_answer_tokens=40, temperature=0.0,
+        answer_anyway=False, escalation_policy="always", escalation_min_draft_words=12, score_floor=0.5,
+    )
+    base.update(overrides)
+    return AnswerOptions(**base)  # type: ignore[arg-type]
+
+
+async def _collect(index: ChunkIndex, catalog, options: AnswerOptions) -> list[object]:
+    return [event async for event in answer_stream(QUESTION, index=index, catalog=catalog, options=options)]
+
+
+async def test_slm_answer_streams_tokens_and_cites_only_retrieved_chunks(facts_index, embedded_catalog) -> None:
+    events = await _collect(facts_index, embedded_catalog, _options())
+    tokens = [e for e in events if isinstance(e, Token)]
+    result = events[-1].result
+    assert isinstance(events[-1], Done) and result.error is None and result.answered_by_model
+    assert len(tokens) > 1, "the answer arrives token by token"
+    assert "".join(t.text for t in tokens) == result.text
+    assert result.hits[0].chunk.source == "lighthouse.md"
+    retrieved = {hit.chunk.chunk_id for hit in result.hits}
+    assert all(c.chunk.chunk_id in retrieved for c in result.citations)
+    assert all(f"[{c.n}]" in result.text or f"{c.n}" in result.text for c in result.citations)
+    stage = result.metrics.stages[0]
+    assert stage.role == "slm" and "SmolLM2" in stage.model_label
+    assert 0 < stage.timings.ttft_ms <= stage.timings.total_ms
+    assert stage.usage.completion_tokens > 1 and stage.decode_tokens_per_s > 0
+
+
+async def test_hybrid_drafts_with_the_slm_and_refines_with_the_llm(facts_index, embedded_catalog) -> None:
+    events = await _collect(facts_index, embedded_catalog, _options(mode="hybrid", escalation_policy="always"))
+    started = [(e.stage, e.endpoint.role) for e in events if isinstance(e, StageStarted)]
+    finished = [e for e in events if isinstance(e, StageFinished)]
+    result = events[-1].result
+    assert started == [("draft", "slm"), ("refine", "llm")]
+    assert [f.stage for f in finished] == ["draft", "refine"]
+    assert result.error is None and result.escalation.escalated
+    assert result.text == finished[1].text and result.text.strip()
+    assert [(s.stage, s.role) for s in result.metrics.stages] == [("draft", "slm"), ("refine", "llm")]
+    assert result.metrics.usage.completion_tokens == sum(s.usage.completion_tokens for s in result.metrics.stages)
+    assert result.metrics.cost_usd > result.metrics.stages[0].cost_usd > 0
+
+
+async def test_a_question_the_documents_do_not_cover_starts_no_model(facts_index, embedded_catalog) -> None:
+    calls: list[object] = []
+
+    async def must_not_stream(*args: object) -> None:  # pragma: no cover - failing path
+        calls.append(args)
+        raise AssertionError("a model was called")
+        yield
+
+    events = [e async for e in answer_stream("quantum chromodynamics gluon", index=facts_index,
+                                             catalog=embedded_catalog, options=_options(), stream_fn=must_not_stream)]  # fmt: skip
+    assert not events[-1].result.answered_by_model and calls == []

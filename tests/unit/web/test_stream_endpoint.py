@@ -1,0 +1,209 @@
+"""The page's SSE endpoint: what it accepts, what it streams, and how it fails."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import socket
+import threading
+
+import httpx
+import pytest
+
+from ragstage.knowledge import ChunkIndex
+from ragstage.models import ModelCatalog
+from ragstage.runtime import Runtime
+from ragstage.web.request import MAX_BODY_BYTES, MAX_CONTEXT_CHARS, MAX_QUESTION_CHARS
+from ragstage.web.stream import sse_stream
+
+from web_fakes import KB_FACT, NAMES, Script, ScriptedRuntime, kb_index, make_settings, page_app, sse_events
+
+STREAM = "/api/webgpu-demo/stream"
+CONTEXT = "Project notes.\n\nThe secret code word for the launch is BLUEFALCON."
+
+
+async def post_stream(client: httpx.AsyncClient, **body) -> httpx.Response:
+    payload = {"question": "What is the code word?", "mode": "slm", "context": CONTEXT} | body
+    return await client.post(STREAM, json=payload)
+
+
+async def test_stream_sends_tokens_stages_and_a_done_with_timings_and_citations(client):
+    response = await post_stream(client)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(response.text)
+    names = [name for name, _ in events]
+    assert names[0] == "stage" and events[0][1]["stage"] == "retrieval"
+    assert "".join(data["text"] for name, data in events if name == "token") == "The code word is BLUEFALCON [1]."
+    started = next(data for name, data in events if name == "stage" and data.get("status") == "started")
+    assert started["model"] == NAMES["slm"]
+    assert names[-1] == "done"
+    done = events[-1][1]
+    assert done["text"] == "The code word is BLUEFALCON [1]."
+    assert done["timings"]["ttft_ms"] == 5.0 and done["timings"]["total_ms"] > 0
+    assert [c["n"] for c in done["citations"]] == [1]
+    assert "BLUEFALCON" in done["citations"][0]["text"]
+
+
+async def test_pasted_context_becomes_the_sources_instead_of_the_knowledge_base(client, script):
+    await post_stream(client)
+    prompt = "\n".join(m["content"] for m in script.calls[-1][1])
+    assert "BLUEFALCON" in prompt and "Pixel" not in prompt
+
+
+async def test_knowledge_base_switch_grounds_in_the_apps_documents(client, script):
+    response = await post_stream(client, question="What is the office cat called?", context="", use_knowledge_base=True)
+    assert sse_events(response.text)[-1][0] == "done"
+    prompt = "\n".join(m["content"] for m in script.calls[-1][1])
+    assert "Pixel" in prompt and "BLUEFALCON" not in prompt
+
+
+async def test_hybrid_mode_streams_a_draft_by_the_slm_and_a_refine_by_the_llm(client, script):
+    response = await post_stream(client, mode="hybrid")
+    events = sse_events(response.text)
+    started = [(d["stage"], d["model"]) for n, d in events if n == "stage" and d.get("status") == "started"]
+    assert started[0] == ("draft", NAMES["slm"])
+    assert all(stage in {"draft", "refine"} for stage, _ in started)
+    assert events[-1][0] == "done" and events[-1][1]["mode"] == "hybrid"
+
+
+async def test_max_tokens_is_capped_by_the_apps_setting(client, script, settings):
+    await post_stream(client, max_tokens=1024)
+    # the scripted model is given the params; the pipeline read them from page_options
+    from ragstage.web.request import StreamRequest
+    from ragstage.web.stream import page_options
+
+    request = StreamRequest(question="q", context="c", max_tokens=1024)
+    assert page_options(request, settings).max_answer_tokens == settings.max_answer_tokens
+    assert page_options(StreamRequest(question="q", context="c", max_tokens=8), settings).max_answer_tokens == 8
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"question": ""}, "question"),
+        ({"question": "   "}, "question"),
+        ({"mode": "compare"}, "mode"),
+        ({"mode": "gpt-5"}, "mode"),
+        ({"context": "", "use_knowledge_base": False}, "reference text"),
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"base_url": "http://evil.example/v1"}, "base_url"),
+        ({"model": "other-model"}, "model"),
+    ],
+)
+async def test_invalid_requests_are_rejected_with_a_readable_reason(client, script, body, field):
+    response = await post_stream(client, **body)
+    assert response.status_code == 422
+    assert field in response.json()["error"]
+    assert script.calls == []
+
+
+async def test_malformed_json_is_rejected(client):
+    response = await client.post(STREAM, content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "json" in response.json()["error"].lower()
+
+
+async def test_question_and_context_sizes_are_limited(client, script):
+    too_long_question = await post_stream(client, question="why " * (MAX_QUESTION_CHARS // 4 + 1))
+    assert too_long_question.status_code == 422 and "question" in too_long_question.json()["error"]
+    too_long_context = await post_stream(client, context="x" * (MAX_CONTEXT_CHARS + 1))
+    assert too_long_context.status_code == 422 and "context" in too_long_context.json()["error"]
+    at_limit = await post_stream(client, context="word " * (MAX_CONTEXT_CHARS // 5))
+    assert at_limit.status_code == 200
+    huge = await client.post(STREAM, content=b"x" * (MAX_BODY_BYTES + 1))
+    assert huge.status_code == 413
+    assert len(script.calls) == 1
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _dead_server_runtime(tmp_path) -> Runtime:
+    """The real catalog and client, configured for a model server that is not running."""
+    dead = f"http://127.0.0.1:{_closed_port()}/v1"
+    settings = make_settings(tmp_path, backend="remote", slm_base_url=dead, llm_base_url=dead,
+                             discovery_timeout_s=0.5, first_token_timeout_s=2.0)
+    return Runtime(settings, type("KB", (), {"index": kb_index()})(), ModelCatalog(settings))
+
+
+async def test_model_server_down_gives_a_readable_error_event(tmp_path):
+    runtime = _dead_server_runtime(tmp_path)
+    app = page_app(runtime)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            response = await post_stream(client)
+    finally:
+        await runtime.aclose()
+    assert response.status_code == 200
+    events = sse_events(response.text)
+    errors = [data["message"] for name, data in events if name == "error"]
+    assert errors and runtime.settings.slm_base_url.split("//")[1].split("/")[0] in " ".join(errors)
+    assert events[-1][0] == "done" and events[-1][1]["error"]
+    assert not any(name == "token" for name, _ in events)
+
+
+class _Trap(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802
+        _Trap.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    do_POST = do_GET  # noqa: N815
+
+    def log_message(self, *args) -> None:
+        return None
+
+
+async def test_urls_in_the_request_are_never_followed(tmp_path):
+    trap = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trap)
+    threading.Thread(target=trap.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{trap.server_address[1]}/v1"
+    runtime = _dead_server_runtime(tmp_path)
+    app = page_app(runtime)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            steered = await post_stream(client, base_url=url)
+            in_text = await post_stream(client, question=f"Summarize {url}/models", context=f"See {url} for the code word.")
+    finally:
+        trap.shutdown()
+        await runtime.aclose()
+    assert steered.status_code == 422
+    assert in_text.status_code == 200
+    assert _Trap.hits == []
+    assert any(name == "error" for name, _ in sse_events(in_text.text))
+
+
+async def test_client_disconnect_cancels_generation(settings):
+    cancelled = asyncio.Event()
+    first_token = asyncio.Event()
+
+    class Endless(Script):
+        async def stream(self, endpoint, messages, params, **_):
+            try:
+                yield "first "
+                first_token.set()
+                await asyncio.sleep(3600)
+                yield "never"
+            finally:
+                cancelled.set()
+
+    runtime = ScriptedRuntime(settings, ChunkIndex(), Endless())
+    index = ChunkIndex()
+    from ragstage.web.stream import reference_index
+
+    index = reference_index(CONTEXT, settings)
+    events = runtime.answer_stream("What is the code word?", runtime.options(score_floor=-1e9), index=index)
+
+    async def gone() -> bool:
+        return first_token.is_set()
+
+    frames = [frame async for frame in sse_stream(events, gone)]
+    await asyncio.wait_for(cancelled.wait(), timeout=5)
+    assert any("first " in frame for frame in frames)
+    assert not any("event: done" in frame for frame in frames)
