@@ -43,6 +43,11 @@ async def on_starter(action: cl.Action) -> None:
     await chat.ask_starter(action)
 
 
+@cl.on_app_startup
+async def on_app_startup() -> None:
+    await chat.warm_up()
+
+
 @cl.on_app_shutdown
 async def on_app_shutdown() -> None:
     await chat.shutdown()

@@ -112,6 +112,12 @@ function showSources(sources) {
   }));
 }
 
+function showNotCovered(request, message) {
+  const text = request.use_knowledge_base ? message
+    : 'No passage of the reference documents shares a word with the question, so no model was called.';
+  stageBlock('answer', 'no model called').querySelector('.stage-text').textContent = text;
+}
+
 function resetOutput() {
   ui.answer.replaceChildren();
   ui.sources.replaceChildren();
@@ -182,7 +188,7 @@ async function runServer(request, signal, timing) {
   };
   for await (const { event, data } of sseEvents(response)) handlers[event]?.(data);
   if (!done) throw new Error('the stream ended before the answer was complete');
-  if (!done.answered_by_model) stageBlock('answer', 'no model called').querySelector('.stage-text').textContent = done.text;
+  if (!done.answered_by_model) showNotCovered(request, done.text);
   if (done.error) showError(done.error);
   return done.answered_by_model && !done.error;
 }
@@ -203,7 +209,7 @@ async function runInTab(request, signal, timing) {
   timing.start = performance.now(); // loading the model once is not part of a request's latency
   const prompt = await (await postJson('prompt', request, signal)).json();
   if (!prompt.covered) {
-    stageBlock('answer', 'no model called').querySelector('.stage-text').textContent = prompt.message;
+    showNotCovered(request, prompt.message);
     return false;
   }
   showSources(prompt.sources);

@@ -2,7 +2,7 @@
 // running the bundled SmolLM2 GGUF inside this tab. Nothing is fetched from anywhere else:
 // setCompat(null) keeps wllama from reaching for a CDN, and the page's CSP allows only 'self'.
 
-const BUFFER_LINE = /load_tensors:\s+(\S+?)\s+model buffer size/;
+const BUFFER_LINE = /(\S+) model buffer size/;
 
 async function webgpuAdapter() {
   if (!('gpu' in navigator)) return { adapter: null, note: 'this browser has no WebGPU' };
@@ -39,7 +39,7 @@ export class InTabEngine {
       if (level === 'warn') console.warn(line);
       if (level === 'error') console.error(line);
     };
-    return { debug: () => {}, log: keep('log'), warn: keep('warn'), error: keep('error') };
+    return { debug: keep('debug'), log: keep('log'), warn: keep('warn'), error: keep('error') };
   }
 
   async ensureLoaded() {

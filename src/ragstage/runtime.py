@@ -15,6 +15,7 @@ from ragstage.answer import AnswerEvent, AnswerOptions, AnswerResult, answer, an
 from ragstage.knowledge import ChunkIndex, KnowledgeBase
 from ragstage.models import ModelCatalog, ModelError
 from ragstage.settings import Settings
+from ragstage.tokens import encoding
 
 log = logging.getLogger(__name__)
 ROLES = ("slm", "llm")
@@ -38,7 +39,10 @@ class Runtime:
         comes up, and the failure is reported where that role is used.
         """
         settings = settings or Settings()
-        knowledge = await asyncio.to_thread(KnowledgeBase.open, settings.knowledge_dir, settings, progress)
+        knowledge, _ = await asyncio.gather(
+            asyncio.to_thread(KnowledgeBase.open, settings.knowledge_dir, settings, progress),
+            asyncio.to_thread(encoding),  # loaded now, so the first prompt's prep time is honest
+        )
         runtime = cls(settings, knowledge, ModelCatalog(settings))
         roles = tuple(ROLES if settings.start_embedded_at_launch else ()) if warm_roles is None else tuple(warm_roles)
         try:

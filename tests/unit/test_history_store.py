@@ -49,6 +49,8 @@ async def test_thread_with_messages_settings_and_citation_round_trips(store: Cha
     [element] = thread["elements"]
     assert element["name"] == "[1] guide.md" and element["url"].startswith("/ragstage/chat-files/")
     assert await store.storage.read(element["objectKey"]) == b"<b>BM25</b> ranks passages"
+    assert await store.file_owner(element["objectKey"]) == "alice"
+    assert await store.file_owner("someone/else/file.md") is None
     listed = await store.get_all_user_threads(user_id=user.id)
     assert [t["id"] for t in listed] == [thread_id]
 
@@ -71,6 +73,19 @@ async def test_uploads_attached_to_user_messages_are_found_for_resume(store: Cha
     assert stored.name == "../../notes.md"
     assert store.storage.path_for(stored.object_key).read_bytes() == source.read_bytes()
     assert all(p.is_relative_to(store.storage.root) for p in store.storage.root.rglob("*"))
+
+
+async def test_streamed_message_without_creation_time_keeps_its_place(store: ChatHistoryStore) -> None:
+    user = await store.create_user(User(identifier="carol"))
+    thread_id = str(uuid.uuid4())
+    await store.update_thread(thread_id, user_id=user.id)
+    streamed = {**step(thread_id, "assistant_message", "partial"), "createdAt": None}
+    await store.create_step(streamed)
+    first = (await store.get_thread(thread_id))["steps"][0]["createdAt"]
+    assert first
+    await store.update_step({**streamed, "output": "partial and the rest"})
+    [stored] = (await store.get_thread(thread_id))["steps"]
+    assert stored["createdAt"] == first and stored["output"] == "partial and the rest"
 
 
 @pytest.mark.parametrize("key", ["../../etc/passwd", "/abs/path", "u/e/..", "u/e/CON", "a/" + "x" * 500])

@@ -8,7 +8,6 @@ source; these tests check both against the real files (PDF and DOCX read with py
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import unicodedata
@@ -19,7 +18,7 @@ import pypdf
 import pytest
 
 from ragstage.evaluation.matching import fact_present
-from ragstage.evaluation.suites import load_eval_suite
+from ragstage.evaluation.suites import load_bench_prompts, load_eval_suite
 from ragstage.knowledge import ChunkIndex, load_document
 from ragstage.settings import Settings
 
@@ -105,9 +104,11 @@ def test_every_fact_of_an_answerable_question_is_stated_in_its_source(row):
         assert fact_present(fact, text), f"{row['id']}: {fact!r} not in {row['source']}"
 
 
-def test_the_shipped_suite_loads_with_the_eval_loader():
+def test_the_shipped_suite_and_bench_prompts_load_with_the_eval_loaders():
     cases = load_eval_suite(DATA / "eval_suite.jsonl")
     assert [case.case_id for case in cases] == [row["id"] for row in SUITE]
+    prompts = load_bench_prompts(DATA / "bench_prompts.jsonl")
+    assert [prompt.question for prompt in prompts] == [p["question"] for p in read_jsonl(DATA / "bench_prompts.jsonl")]
 
 
 def test_every_knowledge_document_is_the_source_of_some_question():

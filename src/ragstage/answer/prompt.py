@@ -90,16 +90,19 @@ def source_block(n: int, hit: Hit, text: str | None = None) -> str:
 
 
 def truncate_to_tokens(text: str, max_tokens: int) -> str:
-    """The longest prefix of `text` within `max_tokens`, cut at a word boundary."""
+    """The longest prefix of `text` within `max_tokens`, cut at a word boundary (at a token
+    boundary for text without spaces, such as Chinese or a long URL)."""
     enc = encoding()
     ids = enc.encode(text, disallowed_special=())
     if len(ids) <= max_tokens:
         return text
     keep = max(max_tokens - count_tokens(ELLIPSIS), 0)
     while keep > 0:
-        cut = enc.decode(ids[:keep])
+        cut = enc.decode(ids[:keep]).rstrip("\ufffd")  # no half of a multi-byte character
         boundary = max(cut.rfind(" "), cut.rfind("\n"))
-        cut = (cut[:boundary] if boundary > 0 else "").rstrip()
+        if boundary > len(cut) // 2:
+            cut = cut[:boundary]
+        cut = cut.rstrip()
         if cut and count_tokens(cut + ELLIPSIS) <= max_tokens:
             return cut + ELLIPSIS
         keep -= max(1, keep // 8)

@@ -12,13 +12,17 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
 from ragstage.cli import UsageError
-from ragstage.evaluation.suites import SuiteError, load_bench_prompts, load_eval_suite, BenchPrompt
+from ragstage.evaluation.suites import BenchPrompt, EvalCase, SuiteError, load_bench_prompts, load_eval_suite
 from ragstage.settings import Settings
+
+if TYPE_CHECKING:
+    from ragstage.evaluation.bench import BenchConfig
+    from ragstage.evaluation.targets import BenchTarget
 
 BENCH_ENV = {
     "BENCH_MODELS": "--targets (comma-separated: slm, llm, hybrid, role:model-id, or a configured model name)",
@@ -136,24 +140,28 @@ def run_bench_command(args: argparse.Namespace) -> int:
     return asyncio.run(_bench(settings, targets, config, args, show_stream))
 
 
-async def _bench(settings: Settings, targets: list, config: Any, args: argparse.Namespace, show_stream: bool) -> int:
+async def _bench(settings: Settings, targets: list[BenchTarget], config: BenchConfig, args: argparse.Namespace,
+                 show_stream: bool) -> int:
     from ragstage.evaluation.bench import BenchHooks, run_bench
     from ragstage.evaluation.bench_report import write_bench_report
     from ragstage.evaluation.bench_summary import summarize_target
+    from ragstage.evaluation.reports import plain
     from ragstage.runtime import Runtime
 
     per_target = config.warmup_answers + config.rounds * len(config.prompts)
     with _progress(per_target * len(targets), "answer", enabled=not show_stream) as bar:
-        hooks = BenchHooks(
-            answer_done=lambda target: (bar.set_postfix_str(target), bar.update(1)),
-            token=(lambda text: print(text, end="", file=sys.stderr, flush=True)) if show_stream else None,
-        )
+        hooks = BenchHooks(answer_done=lambda target: (bar.set_postfix_str(target), bar.update(1)))
+        if show_stream:
+            hooks = BenchHooks(
+                answer_done=lambda _target: print(file=sys.stderr),
+                token=lambda text: print(text, end="", file=sys.stderr, flush=True),
+                answer_started=lambda target, question, round_no: print(
+                    f"[{target} {'warm-up' if round_no == 0 else f'round {round_no}'}] {question}", file=sys.stderr),
+            )
         async with await Runtime.start(settings, warm_roles=()) as runtime:
             runs = await run_bench(runtime, targets, config, hooks)
     summaries = [summarize_target(run) for run in runs]
     files = write_bench_report(args.out, runs, summaries, config)
-    from ragstage.evaluation.reports import plain
-
     lines = [f"{s.target}: {s.status}; TTFT p50 {s.ttft_ms.p50:.0f} ms, total p50 {s.total_ms.p50:.0f} ms"
              if s.total_ms and s.ttft_ms else f"{s.target}: {s.status}: {s.error}" for s in summaries]
     _print({"summary": plain(summaries), "files": files}, args.json, [*lines, f"report: {files['markdown']}"])
@@ -176,7 +184,7 @@ def run_eval_command(args: argparse.Namespace) -> int:
     return asyncio.run(_eval(settings, list(dict.fromkeys(modes)), cases, args))
 
 
-async def _eval(settings: Settings, modes: list[str], cases: list, args: argparse.Namespace) -> int:
+async def _eval(settings: Settings, modes: list[str], cases: list[EvalCase], args: argparse.Namespace) -> int:
     from ragstage.evaluation.eval_report import write_eval_report
     from ragstage.evaluation.evaluate import run_eval, summarize_mode
     from ragstage.evaluation.reports import plain

@@ -39,8 +39,7 @@ def render_text(statuses: list[EndpointStatus]) -> str:
             lines.append(f"{status.role}: {endpoint.label()}")
             lines.append(f"    served id {endpoint.model_id} | {endpoint.backend} | {endpoint.base_url}")
         for probe in status.probes:
-            state = "reachable" if probe.reachable else "unreachable"
-            lines.append(f"    tried {probe.url}: {state}, {probe.reason}")
+            lines.append(f"    tried {probe.url}: {probe.reason}")
         if not status.probes and endpoint is not None and endpoint.backend == "embedded":
             lines.append("    tried: no remote endpoint (RAGSTAGE_BACKEND=embedded)")
     return "\n".join(lines)

@@ -42,6 +42,7 @@ class BenchHooks:
 
     answer_done: Callable[[str], None] = lambda _target: None
     token: Callable[[str], None] | None = None
+    answer_started: Callable[[str, str, int], None] = lambda _target, _question, _round: None
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ async def _answer_once(
     runtime: Runtime, catalog: Any, target: BenchTarget, options: AnswerOptions,
     prompt: BenchPrompt, round_no: int, hooks: BenchHooks,
 ) -> AnswerSample:
+    hooks.answer_started(target.name, prompt.question, round_no)
     started = time.perf_counter()
     result: AnswerResult | None = None
     stream = answer_stream(prompt.question, index=runtime.knowledge.index, catalog=catalog, options=options)

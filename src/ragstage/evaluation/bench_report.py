@@ -94,8 +94,10 @@ def markdown(summaries: Sequence[TargetSummary], config: BenchConfig, machine: d
         "",
         "Cold start = finding or starting the server + the first (warm-up) answer. Decode tok/s = "
         "(completion tokens - 1) / time after the first token. Costs are emulated from the price table.",
-        "",
     ]
+    if len(config.prompts) == 1 and config.rounds > 1:
+        lines += ["", "Note: one prompt repeated. llama.cpp-style servers reuse a cached prompt prefix, so "
+                  "TTFT after the first round can be lower than a new question would see."]
     lines += _section("Latency decomposition (mean ms per answer)", [
         "target", "prompt prep", "retrieval", "request to first token", "decode", "other", "total"],
         _decomposition_rows(summaries))

@@ -70,7 +70,7 @@ def decomposition_chart(summaries: Sequence[TargetSummary], path: Path) -> Path 
     rows = [s for s in summaries if s.decomposition_ms]
     if not rows:
         return None
-    figure = _figure(9, 1.6 + 0.8 * len(rows))
+    figure = _figure(10, 2.2 + 0.8 * len(rows))
     axes = figure.add_subplot()
     left = [0.0] * len(rows)
     for (part, label), color in zip(PART_LABELS.items(), PART_COLORS):
@@ -80,7 +80,7 @@ def decomposition_chart(summaries: Sequence[TargetSummary], path: Path) -> Path 
     axes.invert_yaxis()
     axes.set_xlabel("seconds (mean per answer)", fontsize=12)
     axes.set_title("Latency decomposition", fontsize=14)
-    axes.legend(loc="lower right", fontsize=9)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=5, fontsize=10, frameon=False)
     return _save(figure, path)
 
 
@@ -111,7 +111,7 @@ def quality_latency_chart(summaries: Sequence[ModeSummary], path: Path) -> Path 
     axes.set_xlabel("total latency p50 (s)", fontsize=12)
     axes.set_ylabel("questions handled right (%)", fontsize=12)
     axes.set_ylim(-5, 105)
-    axes.set_xlim(left=0)
+    axes.set_xlim(0, 1.25 * max(s.total_ms.p50 / 1000 for s in rows) or 1.0)  # room for the labels
     axes.grid(alpha=0.3)
     axes.set_title("Quality vs latency", fontsize=14)
     return _save(figure, path)

@@ -27,7 +27,9 @@ _REFUSAL = re.compile(
     "|".join(
         (
             rf"\b(?:do|does|did) not (?:seem to |appear to )?{_VERBS}\b",
-            r"\b(?:cannot|unable to|not able to) (?:answer|find|determine|tell|say|provide|locate|confirm|know)\b",
+            r"\b(?:cannot|unable to|not able to|not possible to) (?:answer|find|determine|tell|say|provide|locate"
+            r"|confirm|know|help)\b",
+            r"\b(?:cannot|could not|can not) be (?:answered|determined|found)\b",
             r"\bnot (?:mentioned|covered|provided|specified|stated|found|included|addressed|described"
             rf"|given|available|present|discussed) (?:in|by|within|among) (?:the |any |these |those )?(?:provided |given |numbered )?{_SOURCE_WORDS}",
             r"\b(?:no|not enough|insufficient|no relevant) (?:information|details?|mention|evidence) "

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+import numpy as np
+
 from ragstage.knowledge.records import Chunk, Document
 from ragstage.tokens import count_tokens, encoding
 
@@ -67,22 +69,34 @@ def _is_word_boundary(text: str, char: int) -> bool:
     return char <= 0 or char >= len(text) or text[char - 1].isspace() or text[char].isspace()
 
 
-def _token_spans(text: str, size_tokens: int, overlap_tokens: int) -> Iterator[tuple[int, int]]:
-    """Character spans of at most `size_tokens` tokens, ending between words when possible.
+def _token_char_starts(text: str, tokens: list[int]) -> list[int]:
+    """Character offset where each token starts (a token starting mid-character gets that
+    character's offset, as tiktoken's decode_with_offsets does), vectorized for long texts."""
+    utf8 = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    char_of_byte = np.cumsum((utf8 & 0xC0) != 0x80) - 1
+    token_bytes = np.fromiter(map(len, encoding().decode_tokens_bytes(tokens)), np.int64, len(tokens))
+    byte_starts = np.concatenate(([0], np.cumsum(token_bytes)[:-1]))
+    return char_of_byte[byte_starts].tolist()
+
+
+def _token_spans(text: str, size_tokens: int, overlap_tokens: int) -> Iterator[tuple[int, int, int | None]]:
+    """(start, end, token count if known) spans of at most `size_tokens` tokens, between words if possible.
 
     A single "word" longer than the whole budget (a huge URL or base64 line) is the one case
     cut mid-word: the alternative is a chunk larger than any prompt can hold.
     """
     tokens = encoding().encode(text, disallowed_special=())
-    _, starts = encoding().decode_with_offsets(tokens)
-    bounds = [*starts, len(text)]
     count = len(tokens)
+    if count <= size_tokens:  # the common case for short sections: no offsets needed
+        yield 0, len(text), count
+        return
+    bounds = [*_token_char_starts(text, tokens), len(text)]
     first = 0
     while first < count:
         last = min(first + size_tokens, count)
         if last < count:
             last = next((k for k in range(last, first, -1) if _is_word_boundary(text, bounds[k])), last)
-        yield bounds[first], bounds[last]
+        yield bounds[first], bounds[last], None
         if last >= count:
             return
         wanted = max(last - overlap_tokens, first + 1)
@@ -104,14 +118,16 @@ def chunk_document(doc: Document, size_tokens: int, overlap_tokens: int) -> list
     chunks: list[Chunk] = []
     for section in sections(doc):
         section_text = doc.text[section.start_char:section.end_char]
-        for rel_start, rel_end in _token_spans(section_text, size_tokens, overlap_tokens):
-            start, end = _stripped(doc.text, section.start_char + rel_start, section.start_char + rel_end)
+        for rel_start, rel_end, known_count in _token_spans(section_text, size_tokens, overlap_tokens):
+            span = (section.start_char + rel_start, section.start_char + rel_end)
+            start, end = _stripped(doc.text, *span)
             if start >= end:
                 continue
             text = doc.text[start:end]
+            token_count = known_count if known_count is not None and (start, end) == span else count_tokens(text)
             chunks.append(Chunk(
                 chunk_id=f"{doc.source}#{len(chunks):04d}", source=doc.source, title=doc.title,
                 heading=section.heading, page=doc.page_at(start), start_char=start, end_char=end,
-                text=text, token_count=count_tokens(text),
+                text=text, token_count=token_count,
             ))
     return chunks

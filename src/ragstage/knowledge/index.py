@@ -87,6 +87,7 @@ class ChunkIndex:
         self.overlap_tokens = overlap_tokens
         self._state = _state or _empty_state()
         self._write_lock = threading.Lock()
+        self._compaction_lock = threading.Lock()  # held while a compaction runs
 
     # --- reading -------------------------------------------------------------------------
     @property
@@ -145,7 +146,8 @@ class ChunkIndex:
         new_chunks = [chunk for chunks in per_source.values() for chunk in chunks]
         new_segment = build_segment([index_terms(chunk) for chunk in new_chunks])
         with self._write_lock:
-            self._state = self._replaced(self._state, set(per_source), new_chunks, new_segment)
+            self._state = _replaced_state(self._state, set(per_source), new_chunks, new_segment)
+        self._maybe_compact()
         return per_source
 
     def remove(self, source: str) -> bool:
@@ -153,41 +155,55 @@ class ChunkIndex:
         with self._write_lock:
             if source not in self._state.by_source:
                 return False
-            self._state = self._replaced(self._state, {source}, [], EMPTY)
+            self._state = _replaced_state(self._state, {source}, [], EMPTY)
             return True
+
+    def compact(self) -> None:
+        """Fold the delta into the base now (normally done in the background when it grows)."""
+        with self._write_lock:
+            self._state = _compacted_state(self._state)
+
+    def wait_for_compaction(self) -> None:
+        """Block until a background compaction, if any, has finished (tests, benchmarks)."""
+        with self._compaction_lock:
+            pass
+
+    def _maybe_compact(self) -> None:
+        """Keep the delta small without making `add` wait for a rebuild of the base.
+
+        An empty base is "compacted" by renaming (O(1)), so a bulk load is folded at once;
+        otherwise a background thread merges and swaps only if nobody wrote meanwhile (the
+        next add retries). A delta four times over the limit is folded synchronously.
+        """
+        state = self._state
+        limit = _delta_limit(state)
+        if state.delta.size <= limit:
+            return
+        if _live_base_size(state) == 0 or state.delta.size > 4 * limit:
+            with self._compaction_lock:
+                self.compact()
+        elif self._compaction_lock.acquire(blocking=False):
+            threading.Thread(target=self._compact_in_background, args=(state,), daemon=True,
+                             name="ragstage-index-compaction").start()
+
+    def _compact_in_background(self, snapshot: _State) -> None:
+        """Merge outside the write lock; swap only if no write happened meanwhile, else retry."""
+        try:
+            for _attempt in range(5):
+                compacted = _compacted_state(snapshot)
+                with self._write_lock:
+                    if self._state is snapshot:
+                        self._state = compacted
+                        return
+                    snapshot = self._state
+                    if snapshot.delta.size <= _delta_limit(snapshot):
+                        return
+        finally:
+            self._compaction_lock.release()
 
     def fork(self) -> ChunkIndex:
         """An independent index sharing today's (immutable) state: O(1), e.g. per chat session."""
         return ChunkIndex(self.size_tokens, self.overlap_tokens, _state=self._state)
-
-    def _replaced(self, state: _State, gone: set[str], new_chunks: Sequence[Chunk], new_segment: Segment) -> _State:
-        gone_ids = {chunk_id for source in gone for chunk_id in state.by_source.get(source, ())}
-        base_alive = state.base_alive
-        base_df = state.base_df
-        base_hits = [state.base_pos[c] for c in gone_ids if c in state.base_pos]
-        if base_hits:
-            base_alive = np.ones(state.base.size, bool) if base_alive is None else base_alive.copy()
-            base_alive[base_hits] = False
-            base_df = None  # recomputed from the new mask
-        delta_keep = np.fromiter((c not in gone_ids for c in state.delta_ids), bool, len(state.delta_ids))
-        delta = merge_segments([(state.delta, delta_keep), (new_segment, None)])
-        delta_ids = tuple(c for c, keep in zip(state.delta_ids, delta_keep.tolist()) if keep)
-        delta_ids += tuple(chunk.chunk_id for chunk in new_chunks)
-        chunks = {c: chunk for c, chunk in state.chunks.items() if c not in gone_ids} if gone_ids else dict(state.chunks)
-        chunks.update((chunk.chunk_id, chunk) for chunk in new_chunks)
-        by_source = {s: ids for s, ids in state.by_source.items() if s not in gone}
-        grouped: dict[str, list[str]] = {}
-        for chunk in new_chunks:
-            grouped.setdefault(chunk.source, []).append(chunk.chunk_id)
-        by_source.update((source, tuple(ids)) for source, ids in grouped.items())
-        base, base_ids, base_pos = state.base, state.base_ids, state.base_pos
-        live_base = base.size if base_alive is None else int(base_alive.sum())
-        if delta.size > max(COMPACT_MIN_CHUNKS, COMPACT_BASE_FRACTION * live_base):
-            alive_ids = base_ids if base_alive is None else tuple(np.asarray(base_ids, object)[base_alive])
-            base = merge_segments([(base, base_alive), (delta, None)])
-            base_ids, base_pos, base_alive, base_df = alive_ids + delta_ids, None, None, None
-            delta, delta_ids = EMPTY, ()
-        return _State.create(base, base_alive, base_ids, base_pos, delta, delta_ids, chunks, by_source, base_df)
 
     # --- persistence ---------------------------------------------------------------------
     def save(self, folder: Path) -> None:
@@ -203,6 +219,47 @@ class ChunkIndex:
 
         state_parts, size_tokens, overlap_tokens = load_state(Path(folder))
         return cls(size_tokens, overlap_tokens, _state=_State.create(**state_parts))
+
+
+def _replaced_state(state: _State, gone: set[str], new_chunks: Sequence[Chunk], new_segment: Segment) -> _State:
+    """`state` without the chunks of `gone` sources, plus `new_chunks` in the delta. Base untouched."""
+    gone_ids = {chunk_id for source in gone for chunk_id in state.by_source.get(source, ())}
+    base_alive, base_df = state.base_alive, state.base_df
+    base_hits = [state.base_pos[c] for c in gone_ids if c in state.base_pos]
+    if base_hits:
+        base_alive = np.ones(state.base.size, bool) if base_alive is None else base_alive.copy()
+        base_alive[base_hits] = False
+        base_df = None  # recomputed from the new mask
+    delta_keep = np.fromiter((c not in gone_ids for c in state.delta_ids), bool, len(state.delta_ids))
+    delta = merge_segments([(state.delta, delta_keep), (new_segment, None)])
+    delta_ids = tuple(c for c, keep in zip(state.delta_ids, delta_keep.tolist()) if keep)
+    delta_ids += tuple(chunk.chunk_id for chunk in new_chunks)
+    chunks = {c: chunk for c, chunk in state.chunks.items() if c not in gone_ids} if gone_ids else dict(state.chunks)
+    chunks.update((chunk.chunk_id, chunk) for chunk in new_chunks)
+    by_source = {s: ids for s, ids in state.by_source.items() if s not in gone}
+    grouped: dict[str, list[str]] = {}
+    for chunk in new_chunks:
+        grouped.setdefault(chunk.source, []).append(chunk.chunk_id)
+    by_source.update((source, tuple(ids)) for source, ids in grouped.items())
+    return _State.create(state.base, base_alive, state.base_ids, state.base_pos, delta, delta_ids, chunks,
+                         by_source, base_df)
+
+
+def _live_base_size(state: _State) -> int:
+    return state.base.size if state.base_alive is None else int(state.base_alive.sum())
+
+
+def _delta_limit(state: _State) -> float:
+    """Chunks the delta may hold before it is folded into the base."""
+    return max(COMPACT_MIN_CHUNKS, COMPACT_BASE_FRACTION * _live_base_size(state))
+
+
+def _compacted_state(state: _State) -> _State:
+    """The same content with the delta folded into a new base (no text is re-analyzed)."""
+    base_alive = state.base_alive
+    alive_ids = state.base_ids if base_alive is None else tuple(np.asarray(state.base_ids, object)[base_alive])
+    base = merge_segments([(state.base, base_alive), (state.delta, None)])
+    return _State.create(base, None, alive_ids + state.delta_ids, None, EMPTY, (), state.chunks, state.by_source)
 
 
 def _top_candidates(positions: np.ndarray, scores: np.ndarray, ids: Sequence[str], k: int) -> list[tuple[float, str]]:

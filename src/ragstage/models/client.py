@@ -282,7 +282,8 @@ async def complete_chat(
     client: AsyncOpenAI | None = None,
 ) -> Completion:
     """The blocking call, built on the stream so both report the same timings."""
-    async for item in stream_chat(endpoint, messages, params, client):
-        if isinstance(item, Completion):
-            return item
+    async with aclosing(stream_chat(endpoint, messages, params, client)) as items:
+        async for item in items:
+            if isinstance(item, Completion):
+                return item
     raise AssertionError("stream_chat ended without a Completion")  # pragma: no cover

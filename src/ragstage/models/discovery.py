@@ -16,6 +16,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from ragstage.models.endpoint import ProbeResult
+from ragstage.models.failures import describe_connect_failure
 from ragstage.settings import FOUNDRY_DEFAULT_URL
 
 FOUNDRY_ENV = "FOUNDRY_LOCAL_ENDPOINT"
@@ -63,7 +64,7 @@ async def probe(http: httpx.AsyncClient, base_url: str, wanted: str, timeout_s: 
     except (httpx.TimeoutException, TimeoutError):
         return ProbeResult(base_url, False, (), None, f"did not answer within {timeout_s:g} s")
     except httpx.HTTPError as err:
-        return ProbeResult(base_url, False, (), None, f"not reachable ({type(err).__name__})")
+        return ProbeResult(base_url, False, (), None, f"not reachable ({describe_connect_failure(err)})")
     if reply.status_code != 200:
         return ProbeResult(base_url, False, (), None, f"answered HTTP {reply.status_code} to /models")
     try:

@@ -185,15 +185,15 @@ class EmbeddedServer:
         process, self.process = self.process, None
         _LIVE_SERVERS.discard(self)
         if process is None or process.poll() is not None:
-            if process is not None:
-                process.wait()
-            return
+            return  # already reaped, or died on its own: keep its log for diagnosis
         _signal_group(process, signal.SIGTERM)
         try:
             process.wait(timeout=_STOP_GRACE_S)
         except subprocess.TimeoutExpired:
             _signal_group(process, signal.SIGKILL)
             process.wait()
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)  # a clean stop leaves no litter
 
 
 def _detach_options() -> dict[str, object]:

@@ -31,9 +31,11 @@ try:  # openai's own HTTP client library; a caller may hand us a client built on
 
     _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx.TransportError, httpx2.TransportError)
     _TIMEOUT_ERRORS: tuple[type[BaseException], ...] = (httpx.TimeoutException, httpx2.TimeoutException)
+    _CONNECT_ERRORS: tuple[type[BaseException], ...] = (httpx.ConnectError, httpx2.ConnectError, ConnectionRefusedError)
 except ImportError:  # pragma: no cover - older openai releases use httpx itself
     _TRANSPORT_ERRORS = (httpx.TransportError,)
     _TIMEOUT_ERRORS = (httpx.TimeoutException,)
+    _CONNECT_ERRORS = (httpx.ConnectError, ConnectionRefusedError)
 
 # llama.cpp (both servers), OpenAI, vLLM and Ollama phrasings of "prompt too long"
 _CONTEXT_OVERFLOW = re.compile(
@@ -147,9 +149,17 @@ def _malformed(err: BaseException, ctx: FailureContext) -> ModelError:
 
 
 def _cause_name(err: BaseException) -> str:
-    cause = err.__cause__ or err.__context__ or err
-    text = str(cause) or type(cause).__name__
-    return "connection refused" if "refused" in text.lower() or "connecterror" in text.lower() else text[:200]
+    return describe_connect_failure(err.__cause__ or err.__context__ or err)
+
+
+def describe_connect_failure(err: BaseException) -> str:
+    """A few words people understand instead of 'All connection attempts failed'."""
+    text = str(err).lower()
+    if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
+        return "unknown host"
+    if isinstance(err, _CONNECT_ERRORS) or "refused" in text:
+        return "connection refused"
+    return str(err)[:200] or type(err).__name__
 
 
 # first matching row wins: timeouts are connection errors in openai, so they come first

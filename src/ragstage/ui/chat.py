@@ -13,12 +13,13 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
 import chainlit as cl
+from chainlit.config import FILES_DIRECTORY
 from chainlit.context import context
 
 from ragstage.ui import settings_panel, uploads, welcome
 from ragstage.ui.services import services
 from ragstage.ui.session import ChatSession, current_session, store_session
-from ragstage.ui.turn import TurnRenderer
+from ragstage.ui.turn import TurnRenderer, failure_text
 
 if TYPE_CHECKING:
     from ragstage.runtime import Runtime
@@ -34,18 +35,22 @@ def guarded(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            _ensure_files_folder()
             return await handler(*args, **kwargs)
         except asyncio.CancelledError:
             raise
         except Exception as err:
             log.exception("%s failed", handler.__name__)
-            await cl.ErrorMessage(
-                content=f"Something went wrong ({type(err).__name__}: {str(err)[:200]}). "
-                "Try again; if it keeps happening, check the server log."
-            ).send()
+            await cl.ErrorMessage(content=failure_text(err)).send()
             return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _ensure_files_folder() -> None:
+    """Chainlit stores elements under .files/ and deletes that folder when a server stops: a
+    second server stopping in the same project folder must not break this one's citations."""
+    FILES_DIRECTORY.mkdir(parents=True, exist_ok=True)
 
 
 async def _session(runtime: Runtime) -> ChatSession:
@@ -137,5 +142,24 @@ async def _guarded_answer(question: str) -> None:
     await answer_question(runtime, await _session(runtime), question)
 
 
+_warm_up_tasks: set[asyncio.Task] = set()
+
+
+async def warm_up() -> None:
+    """At app start, begin loading the runtime in the background: the first visitor then finds
+    the models ready, and the server still answers /health at once."""
+    task = asyncio.create_task(services().runtime())
+    _warm_up_tasks.add(task)
+    task.add_done_callback(_warm_up_done)
+
+
+def _warm_up_done(task: asyncio.Task) -> None:
+    _warm_up_tasks.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("runtime warm-up failed (the first chat will try again): %s", task.exception())
+
+
 async def shutdown() -> None:
+    for task in list(_warm_up_tasks):
+        task.cancel()
     await services().aclose()

@@ -160,6 +160,44 @@ class ChatHistoryStore(SQLAlchemyDataLayer):
             await self.create_tables()
         return await super().execute_sql(query, parameters)
 
+    async def create_step(self, step_dict: dict) -> None:
+        """A message streamed and then updated reaches us without a creation time; without one
+        it would be lost from the resumed thread, so it gets the time it was first stored."""
+        if not step_dict.get("createdAt") and not await self._step_exists(step_dict.get("id")):
+            step_dict = {**step_dict, "createdAt": await self.get_current_timestamp()}
+        await super().create_step(step_dict)
+
+    async def _step_exists(self, step_id: str | None) -> bool:
+        rows = await self.execute_sql('SELECT 1 FROM steps WHERE "id" = :id', {"id": step_id})
+        return bool(rows)
+
+    async def get_all_user_threads(self, user_id: str | None = None, thread_id: str | None = None):
+        """SQLite hands JSON columns back as text; the page expects objects."""
+        threads = await super().get_all_user_threads(user_id=user_id, thread_id=thread_id)
+        for thread in threads or []:
+            for step in thread["steps"]:
+                for key in ("metadata", "generation"):
+                    step[key] = _json_value(step.get(key))
+            for element in thread["elements"]:
+                element["props"] = _json_value(element.get("props")) or {}
+        return threads
+
+    async def file_owner(self, object_key: str) -> str | None:
+        """Who may read a stored file: the author of the thread its element belongs to."""
+        rows = await self.execute_sql(
+            'SELECT t."userIdentifier" AS owner FROM elements e JOIN threads t ON e."threadId" = t."id" '
+            'WHERE e."objectKey" = :key', {"key": safe_object_key(object_key)})
+        return rows[0]["owner"] if isinstance(rows, list) and rows else None
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
 
 def _make_sqlite_folder(database_url: str) -> None:
     location = database_url.partition(":///")[2]
@@ -180,8 +218,9 @@ def _served_type(name: str) -> tuple[str, str]:
     return "application/octet-stream", "attachment"
 
 
-def files_route(storage: LocalFileStorage):
-    """The handler for GET FILES_ROUTE/{object_key}: only the signed-in owner gets the file."""
+def files_route(store: ChatHistoryStore):
+    """The handler for GET FILES_ROUTE/{object_key}: only the signed-in author of the thread the
+    file belongs to gets it; everyone else gets the same 404 as for a file that does not exist."""
 
     async def serve_chat_file(request: Request, object_key: str) -> Response:
         token = get_token_from_cookies(dict(request.cookies))
@@ -189,11 +228,10 @@ def files_route(storage: LocalFileStorage):
             user = await authenticate_user(token) if token else None
         except Exception:  # an expired or forged token is just "not signed in"
             user = None
-        owner_id = getattr(user, "id", None)
-        if not owner_id or not object_key.startswith(f"{owner_id}/"):
+        if user is None or await store.file_owner(object_key) != user.identifier:
             return Response("not found", status_code=404)
         try:
-            data = await storage.read(object_key)
+            data = await store.storage.read(object_key)
         except (OSError, ValueError):
             return Response("not found", status_code=404)
         content_type, disposition = _served_type(object_key)
@@ -204,18 +242,16 @@ def files_route(storage: LocalFileStorage):
     return serve_chat_file
 
 
-def register_files_route(storage: LocalFileStorage) -> None:
-    """Adds the route ahead of Chainlit's catch-all page route, which would otherwise shadow it."""
+def register_files_route(store: ChatHistoryStore) -> None:
+    """Adds the route ahead of Chainlit's catch-all page route, which would otherwise shadow it
+    (FastAPI may keep Chainlit's routes inside one included-router entry, so "ahead" means first)."""
     from chainlit.server import app
 
     path = f"{FILES_ROUTE}/{{object_key:path}}"
     if any(getattr(route, "path", None) == path for route in app.router.routes):
         return
-    app.add_api_route(path, files_route(storage), methods=["GET"], include_in_schema=False)
-    routes = app.router.routes
-    route = routes.pop()
-    catch_all = next((i for i, r in enumerate(routes) if getattr(r, "path", "") == "/{full_path:path}"), len(routes))
-    routes.insert(catch_all, route)
+    app.add_api_route(path, files_route(store), methods=["GET"], include_in_schema=False)
+    app.router.routes.insert(0, app.router.routes.pop())  # first: the path is ours alone
 
 
 @dataclass(frozen=True)
@@ -274,7 +310,7 @@ def install(settings: Settings) -> Callable[[], ChatHistoryStore]:
     """Builds the store once and serves its files; returns the factory for `cl.data_layer`."""
     global _store
     _store = build_history_store(settings)
-    register_files_route(_store.storage)
+    register_files_route(_store)
     return lambda: _store
 
 
@@ -295,12 +331,12 @@ async def resume_chat(thread: ThreadDict) -> None:
     store_session(session)
     endpoints = {r: e for r, e in welcome.known_endpoints(runtime).items() if not isinstance(e, str)}
     await cl.ChatSettings(settings_panel.settings_widgets(runtime.settings, endpoints, values)).send()
-    if _store is None or not stored_uploads(thread):
-        return
+    if _store is None or not stored_uploads(thread) or runtime.settings.uploads_persist:
+        return  # persisted uploads are already part of the shared knowledge folder
     files = [SimpleNamespace(name=u.name, path=str(_store.storage.path_for(u.object_key)), type="file")
              for u in stored_uploads(thread)]
-    index = session.writable_index(runtime.knowledge.index)
-    outcomes = [o for f in files for o in await uploads.index_uploads([f], index, runtime.settings)]
+    destination = uploads.SessionUploads(session.writable_index(runtime.knowledge.index))
+    outcomes = [o for f in files for o in await uploads.index_uploads([f], destination, runtime.settings)]
     session.uploads += [o.name for o in outcomes if o.indexed]
     if any(not o.indexed for o in outcomes):
         await cl.Message(content=uploads.uploads_markdown(outcomes, persisted=False)).send()

@@ -121,9 +121,13 @@ class TurnRenderer:
     async def on_done(self, event: Any) -> None:
         self.result = result = event.result
         await self.finish_compared(result)
-        refs, cited = citations.sources_to_show(result)
         message = self.answer_msg or cl.Message(content="")
         partial = message.content if result.error and not result.text.strip() else ""
+        if result.error and not partial.strip() and not result.text.strip() and not result.compared:
+            self.live.clear()  # nothing was said: the error notice alone tells what to do
+            await cl.ErrorMessage(content=failure_text(result.error)).send()
+            return
+        refs, cited = citations.sources_to_show(result)
         message.content = (partial or self.final_text(result)) + citations.sources_footer(refs, cited)
         if result.answered_by_model:
             message.content += f"\n\n**Latency this chat:** {CHART_ELEMENT_NAME}"

@@ -25,6 +25,7 @@ FACTS = {
         "# Corner bakery\n\nThe corner bakery opens at six in the morning and sells rye bread, "
         "cinnamon rolls and sourdough. It closes on Mondays.\n"
     ),
+    "park.md": "# City park\n\nThe city park has a pond, a bandstand and a row of old oak trees.\n",
 }
 QUESTION = "When was the Harbor lighthouse built?"
 

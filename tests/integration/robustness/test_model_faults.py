@@ -4,14 +4,17 @@ readable message, keeps what was already streamed, and the next question works."
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
-from conftest import QUESTION, ROOT, ScriptedServerProcess, remote_settings
-from ragstage.answer import AnswerResult, Done, StageFailed
+from fault_kit import QUESTION, ROOT, ScriptedServerProcess, remote_settings
+from ragstage.answer import AnswerOptions, AnswerResult, Done, StageFailed, Token, answer_stream
+from ragstage.knowledge import KnowledgeBase
 from ragstage.runtime import Runtime
 
 PARTIAL = "According to [1],"  # the scripted server's first three tokens
@@ -92,6 +95,38 @@ async def test_server_not_running_at_start_then_started_answers(
         assert server.base_url in result.error
         with server:
             assert_answered((await ask(runtime))[0])
+
+
+async def test_embedded_server_killed_mid_answer_is_restarted_for_the_next_question(
+    embedded_catalog, knowledge_folder: Path
+) -> None:
+    """The real llama.cpp server, SIGKILLed while it streams: the partial answer is kept, the
+    next question restarts it, and the killed process is gone (no zombie, no orphan)."""
+    settings = embedded_catalog.settings
+    index = KnowledgeBase.open(knowledge_folder, settings).index
+    options = AnswerOptions.from_settings(settings, mode="slm", max_answer_tokens=120, answer_anyway=True)
+    await embedded_catalog.resolve("slm")
+    server = embedded_catalog.embedded_server("slm")
+    killed_pid, streamed, result = server.pid, "", None
+    async for event in answer_stream(QUESTION, index=index, catalog=embedded_catalog, options=options):
+        if isinstance(event, Token):
+            if not streamed.strip() and event.text.strip():
+                os.kill(killed_pid, signal.SIGKILL)
+            streamed += event.text
+        elif isinstance(event, Done):
+            result = event.result
+    assert result is not None and result.error
+    assert_readable(result.error)
+    assert streamed.strip(), result.error
+    assert result.text.strip().startswith(streamed.strip()[:1])  # what arrived before the kill is kept
+
+    again = None
+    async for event in answer_stream(QUESTION, index=index, catalog=embedded_catalog, options=options):
+        if isinstance(event, Done):
+            again = event.result
+    assert again is not None and again.error is None and again.text.strip()
+    assert server.pid != killed_pid and server.is_alive()
+    assert not psutil.pid_exists(killed_pid) or psutil.Process(killed_pid).status() != psutil.STATUS_ZOMBIE
 
 
 def _free_port() -> int:

@@ -19,6 +19,9 @@ REFUSALS = [
     "There is not enough information to answer.",
     "THE SOURCES DO NOT SAY.",
     "Based on the sources provided, I'm not able to determine the answer.",
+    "The question cannot be answered from the numbered sources.",
+    "It is not possible to determine this from the context.",
+    "I'm sorry, but I can’t help with that based on these documents.",
     NOT_COVERED,
 ]
 ANSWERS = [

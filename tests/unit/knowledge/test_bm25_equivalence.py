@@ -50,5 +50,9 @@ def test_scores_equal_rank_bm25_after_adds_removes_and_compaction(seed: int, mon
     assert index._state.delta.size > 0 and index._state.base_alive is not None
     assert_scores_match_full_rebuild(index, queries)  # base with holes + delta
     for i in range(60):
-        index.add(text_document(random_text(rng), f"late{i}.txt"))  # forces compaction
+        index.add(text_document(random_text(rng), f"late{i}.txt"))  # compacts in the background
+    assert_scores_match_full_rebuild(index, queries)
+    index.wait_for_compaction()
+    index.compact()
+    assert index._state.delta.size == 0 and index._state.base_alive is None
     assert_scores_match_full_rebuild(index, queries)

@@ -131,6 +131,7 @@ def test_many_adds_fold_the_delta_into_the_base(monkeypatch: pytest.MonkeyPatch)
     index = ChunkIndex(size_tokens=32, overlap_tokens=0)
     for i in range(40):
         index.add(text_document(f"note {i} mentions topic{i % 7} and shared words", f"n{i}.txt"))
+    index.wait_for_compaction()
     state = index._state
     assert state.base.size >= 30 and state.delta.size <= 5
     assert {h.chunk.source for h in index.search("topic3", k=10)} == {f"n{i}.txt" for i in range(40) if i % 7 == 3}

@@ -14,11 +14,19 @@ import psutil
 import pytest
 
 pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[3]
 
 DOC = (
     "# Harbor lighthouse\n\nThe Harbor lighthouse was built in 1887. Its lamp is visible for "
     "twenty-two nautical miles. The keeper's cottage now houses a small museum about shipwrecks.\n"
 )
+
+OTHER = (
+    "# Corner bakery\n\nThe corner bakery opens at six in the morning and sells rye bread, "
+    "cinnamon rolls and sourdough. It closes on Mondays.\n"
+)
+
+PARK = "# City park\n\nThe city park has a pond, a bandstand and a row of old oak trees.\n"
 
 
 def _processes_tagged(tag: str) -> list[psutil.Process]:
@@ -36,12 +44,15 @@ def _ask(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], 
     knowledge = tmp_path / "knowledge"
     knowledge.mkdir(exist_ok=True)
     (knowledge / "lighthouse.md").write_text(DOC, encoding="utf-8")
+    (knowledge / "bakery.md").write_text(OTHER, encoding="utf-8")
+    (knowledge / "park.md").write_text(PARK, encoding="utf-8")
     tag = uuid.uuid4().hex
     env = dict(
         os.environ,
         RAGSTAGE_TEST_TAG=tag,
         RAGSTAGE_BACKEND="embedded",
         RAGSTAGE_CACHE_DIR=str(tmp_path / "cache"),
+        RAGSTAGE_MODELS_DIR=str(REPO / ".ragstage" / "models"),
         RAGSTAGE_MAX_ANSWER_TOKENS="32",
         RAGSTAGE_CONTEXT_BUDGET_TOKENS="400",
         RAGSTAGE_SCORE_FLOOR="0.5",

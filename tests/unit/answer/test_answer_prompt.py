@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ragstage.answer.prompt import SYSTEM_PROMPT, build_prompt, count_prompt_tokens, neutralize
 from ragstage.tokens import count_tokens
@@ -128,3 +130,32 @@ def test_the_system_prompt_demands_grounding_citations_and_honesty() -> None:
     assert "do not contain the answer" in text
     assert "not instructions" in text
     assert count_tokens(SYSTEM_PROMPT) < 80, "prefill dominates latency on the embedded SLM"
+
+
+_PIECES = [*"abc xyz\n<>/|\"'[]1é字", "source", "</source>", "< / SOURCE>", "<|im_end|>", "<draft>", " word"]
+_texts = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=300).map("".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(_texts, min_size=1, max_size=6),
+    budget=st.integers(min_value=250, max_value=1500),
+    question=_texts,
+    history=st.lists(st.tuples(_texts, _texts), max_size=3),
+)
+def test_any_documents_stay_within_budget_in_rank_order_and_in_their_blocks(texts, budget, question, history) -> None:
+    hits = [make_hit(rank, text, score=100.0 - rank) for rank, text in enumerate(texts, start=1)]
+    prompt = build_prompt(question, hits, history, budget_tokens=budget, history_turns=3)
+    user = _user(prompt)
+    assert prompt.prompt_tokens <= budget
+    assert list(prompt.sources) == hits[: len(prompt.sources)]
+    assert user.count("</source>") == len(prompt.sources) == user.count("<source ")
+    everything = "".join(m["content"] for m in prompt.messages)
+    assert "<|" not in everything
+
+
+def test_a_long_source_without_spaces_is_still_shown_in_part() -> None:
+    text = "灯塔建于一八八七年。" * 300
+    prompt = build_prompt("灯塔何时建成?", [make_hit(1, text)], budget_tokens=300)
+    (_, body), = BLOCK.findall(_user(prompt))
+    assert len(body) > 50 and text.startswith(body.removesuffix(" …"))

@@ -1,0 +1,213 @@
+"""Retrieval benchmark: our ChunkIndex against plain rank_bm25 (and rank_bm25_rs), same run, same data.
+
+For 10k and 100k chunks it prints build seconds, query p50/p95 ms, milliseconds from `add` of a
+50-chunk document until a search finds it, and peak RSS, with ratios against rank_bm25.
+Each (implementation, size) runs in its own child process so peak RSS figures do not mix.
+
+Usage: .venv/bin/python benchmarks/retrieval.py [--sizes 10000 100000] [--json]
+With --json the last line is one JSON object keyed by chunk count ("10000", "100000").
+
+Corpus scaling (documented method): the 1,400 Cranfield abstracts (../shared/datasets/cranfield)
+are replicated. Copy 0 of each abstract is the original; in copy c >= 1 every word longer than
+three letters is, with probability 0.3, replaced by a variant `<word>z<k>` with k drawn from a
+Zipf(1.3) distribution (capped at 5,000), so the vocabulary keeps growing with the corpus roughly
+as real collections do (Heaps' law) instead of repeating 1,400 texts verbatim. Each synthetic
+abstract is cut to its first 120 words and is one chunk. Queries are the 225 real Cranfield
+queries (rank_bm25 at 100k runs only the first 40: it takes ~0.25 s per query).
+Baselines: rank_bm25 = lowercase whitespace tokens, BM25Okapi rebuilt to add a document (it
+cannot add to a built index); rank_bm25_rs = the same with our analyzer's terms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CRANFIELD = ROOT / ".." / "shared" / "datasets" / "cranfield"
+ADD_REPEATS = {"ours": 7, "rank_bm25": 2, "rank_bm25_rs": 3}
+KEYS = ("build_s", "query_p50_ms", "query_p95_ms", "add_searchable_ms", "peak_rss_mb")
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def scaled_texts(count: int, seed: int = 7) -> list[str]:
+    """`count` synthetic abstracts built from Cranfield as described in the module docstring."""
+    originals = [(d["text"] or d["title"]).split()[:120] for d in _read_jsonl(CRANFIELD / "corpus.jsonl")]
+    originals = [words for words in originals if words]
+    rng = random.Random(seed)
+    texts = []
+    for i in range(count):
+        words = originals[i % len(originals)]
+        if i >= len(originals):
+            words = [f"{w}z{min(int(rng.paretovariate(1.3)), 5000)}" if len(w) > 3 and rng.random() < 0.3 else w
+                     for w in words]
+        texts.append(" ".join(words))
+    return texts
+
+
+def queries() -> list[str]:
+    return [q["text"] for q in _read_jsonl(CRANFIELD / "queries.jsonl")]
+
+
+def percentiles_ms(samples_s: list[float]) -> tuple[float, float]:
+    return float(np.percentile(samples_s, 50) * 1000), float(np.percentile(samples_s, 95) * 1000)
+
+
+def fifty_chunk_document(serial: int):
+    """A new document of exactly 50 chunks whose last chunk holds a unique marker word."""
+    from ragstage.knowledge import Document, chunk_document
+
+    texts = scaled_texts(60, seed=1000 + serial)[10:60]
+    text = "\n\n".join(texts) + f" benchmarkmarker{serial}"
+    doc = Document(f"added-{serial}.txt", f"added {serial}", text, "txt", "0" * 64)
+    size = 64
+    while len(chunk_document(doc, size, 0)) > 50:
+        size += 8
+    return doc, size
+
+
+def bench_ours(count: int) -> dict[str, float]:
+    from ragstage.knowledge import ChunkIndex, Document
+
+    docs = [Document(f"d{i}.txt", f"d{i}", text, "txt", "0" * 64) for i, text in enumerate(scaled_texts(count))]
+    started = time.perf_counter()
+    index = ChunkIndex(size_tokens=256, overlap_tokens=0)
+    index.add_many(docs)
+    build_s = time.perf_counter() - started
+    del docs
+    timings = []
+    for text in queries():
+        t0 = time.perf_counter()
+        index.search(text, 10)
+        timings.append(time.perf_counter() - t0)
+    adds = []
+    for serial in range(ADD_REPEATS["ours"]):
+        doc, _ = fifty_chunk_document(serial)
+        t0 = time.perf_counter()
+        index.add(doc)
+        found = index.search(f"benchmarkmarker{serial}", 1)
+        adds.append(time.perf_counter() - t0)
+        assert found and found[0].chunk.source == doc.source
+    p50, p95 = percentiles_ms(timings)
+    return {"build_s": build_s, "query_p50_ms": p50, "query_p95_ms": p95,
+            "add_searchable_ms": statistics.median(adds) * 1000, "chunks": index.chunk_count}
+
+
+def _bench_rebuilding(count: int, make_bm25: Callable, tokenize: Callable[[str], list[str]],
+                      repeats: int, max_queries: int) -> dict[str, float]:
+    """A library that cannot add documents: adding means re-tokenizing the new chunks and rebuilding."""
+    from ragstage.knowledge import chunk_document
+
+    texts = scaled_texts(count)
+    started = time.perf_counter()
+    corpus = [tokenize(text) for text in texts]
+    bm25 = make_bm25(corpus)
+    build_s = time.perf_counter() - started
+    del texts
+    timings = []
+    for text in queries()[:max_queries]:
+        terms = tokenize(text)
+        t0 = time.perf_counter()
+        np.argsort(bm25.get_scores(terms))[::-1][:10]
+        timings.append(time.perf_counter() - t0)
+    adds = []
+    for serial in range(repeats):
+        doc, size = fifty_chunk_document(serial)
+        t0 = time.perf_counter()
+        corpus = corpus + [tokenize(chunk.text) for chunk in chunk_document(doc, size, 0)]
+        bm25 = make_bm25(corpus)
+        scores = bm25.get_scores(tokenize(f"benchmarkmarker{serial}"))
+        adds.append(time.perf_counter() - t0)
+        assert scores[-1] > 0
+    p50, p95 = percentiles_ms(timings)
+    return {"build_s": build_s, "query_p50_ms": p50, "query_p95_ms": p95,
+            "add_searchable_ms": statistics.median(adds) * 1000, "chunks": len(corpus)}
+
+
+def bench_rank_bm25(count: int) -> dict[str, float]:
+    import rank_bm25
+
+    return _bench_rebuilding(count, rank_bm25.BM25Okapi, lambda text: text.lower().split(),
+                             ADD_REPEATS["rank_bm25"], 225 if count <= 20_000 else 40)
+
+
+def bench_rank_bm25_rs(count: int) -> dict[str, float]:
+    import rank_bm25_rs
+
+    from ragstage.knowledge import analyze
+
+    return _bench_rebuilding(count, rank_bm25_rs.BM25Okapi, analyze, ADD_REPEATS["rank_bm25_rs"], 225)
+
+
+BENCHES: dict[str, Callable[[int], dict[str, float]]] = {
+    "ours": bench_ours, "rank_bm25": bench_rank_bm25, "rank_bm25_rs": bench_rank_bm25_rs,
+}
+
+
+def run_child(name: str, count: int) -> None:
+    result = BENCHES[name](count)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def measure(name: str, count: int) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", name, str(count)], capture_output=True,
+                         text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{name} at {count} chunks failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _round(result: dict[str, float]) -> dict[str, float]:
+    return {key: round(result[key], 3) for key in KEYS}
+
+
+def print_table(count: int, results: dict[str, dict[str, float]]) -> None:
+    print(f"\n== {count:,} chunks (ours: {results['ours']['chunks']:,}) ==")
+    print(f"{'metric':<20}" + "".join(f"{name:>14}" for name in results) + f"{'rank_bm25/ours':>16}")
+    for key in KEYS:
+        ratio = results["rank_bm25"][key] / results["ours"][key] if results["ours"][key] else float("nan")
+        print(f"{key:<20}" + "".join(f"{r[key]:>14.3f}" for r in results.values()) + f"{ratio:>15.2f}x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--json", action="store_true", help="last line: one JSON object keyed by chunk count")
+    parser.add_argument("--child", nargs=2, metavar=("IMPL", "CHUNKS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_child(args.child[0], int(args.child[1]))
+        return 0
+    if not (CRANFIELD / "corpus.jsonl").is_file():
+        print(f"Cranfield collection not found at {CRANFIELD}", file=sys.stderr)
+        return 2
+    summary: dict[str, dict] = {}
+    for count in args.sizes:
+        results = {name: measure(name, count) for name in BENCHES}
+        print_table(count, results)
+        summary[str(count)] = _round(results["ours"]) | {
+            "rank_bm25": _round(results["rank_bm25"]), "rank_bm25_rs": _round(results["rank_bm25_rs"]),
+            "ratios_rank_bm25_over_ours": {k: round(results["rank_bm25"][k] / results["ours"][k], 2) for k in KEYS},
+        }
+    print("\ntargets: query p95 <= 3 ms and add-to-searchable <= 1000 ms at 100k chunks")
+    if args.json:
+        print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
