@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import chainlit as cl
+import chainlit.config
 import chainlit.server
 
 from ragstage.ui import chat
+from ragstage.ui.files_folder import use_private_files_folder
 from ragstage.ui.offline import install_offline_template
 from ragstage.ui.services import services
 from ragstage.ui.welcome import STARTER_ACTION
 from ragstage.web import install_routes
 
 install_offline_template(chainlit.server)
+use_private_files_folder(chainlit.config, chainlit.server)
 
 
 async def get_runtime():

@@ -12,7 +12,8 @@ People pause between messages: each session waits a random think time (uniform, 
 people chatting at once. `--think-s 0` fires every message at the same instant instead: a burst,
 the worst case, where latency is mostly queueing behind the other sessions' work.
 
-Reported per level: p50/p95 message latency (question sent -> answer finished, ms), errors
+Reported per level: p50/p95 message latency (question sent -> answer finished, ms), the app
+process's CPU time per message (its overhead, independent of queueing), errors
 (failed connects/uploads, error messages, an upload not cited, another session's file seen)
 and lost messages (no answer within the timeout). The app's overhead ratio is p95 at N
 divided by p95 at the first level, measured in the same run.
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
+import psutil
 import socketio
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,14 +213,16 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run_level(base_url: str, sessions: int, previous_secret: str, timeout_s: float,
-                    think_s: float) -> tuple[dict, str]:
+                    think_s: float, app: psutil.Process) -> tuple[dict, str]:
     secrets = [secret_word() for _ in range(sessions)]
+    cpu_before = sum(app.cpu_times()[:2])
     others = [previous_secret] + secrets[:-1]  # each asks about a secret uploaded by another session
     outcomes = await asyncio.gather(*(run_session(base_url, s, o, timeout_s, think_s)
                                       for s, o in zip(secrets, others)))
     latencies = [ms for o in outcomes for ms in o.latencies_ms]
     errors = [e for o in outcomes for e in o.errors]
-    result = {"sessions": sessions, "messages": len(latencies) + sum(o.lost for o in outcomes),
+    app_cpu_ms = (sum(app.cpu_times()[:2]) - cpu_before) * 1000
+    result = {"app_cpu_ms_per_message": round(app_cpu_ms / max(len(latencies), 1), 1),"sessions": sessions, "messages": len(latencies) + sum(o.lost for o in outcomes),
               "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
               "errors": len(errors), "lost": sum(o.lost for o in outcomes), "error_samples": errors[:3]}
     return result, secrets[-1]
@@ -292,19 +296,21 @@ async def benchmark(levels: list[int], timeout_s: float, think_s: float, work: P
         with running(command, app_environment(f"http://127.0.0.1:{port}/v1", work), app_log) as app:
             base_url = f"http://127.0.0.1:{app_port}"
             wait_for_http(f"{base_url}/health", app, app_log, 120)
-            warm, secret = await run_level(base_url, 1, secret_word(), timeout_s, 0)  # starts the runtime
+            measured = psutil.Process(app.pid)
+            warm, secret = await run_level(base_url, 1, secret_word(), timeout_s, 0, measured)  # starts the runtime
             if warm["errors"]:
                 print(f"warm-up problems: {warm['error_samples']}", file=sys.stderr)
             results = {}
             for level in levels:
-                results[str(level)], secret = await run_level(base_url, level, secret, timeout_s, think_s)
+                results[str(level)], secret = await run_level(base_url, level, secret, timeout_s, think_s, measured)
                 print(_row(results[str(level)]), flush=True)
     return results
 
 
 def _row(result: dict) -> str:
     return (f"N={result['sessions']:>3}  messages={result['messages']:>4}  p50={result['p50_ms']:>8.1f} ms  "
-            f"p95={result['p95_ms']:>8.1f} ms  errors={result['errors']}  lost={result['lost']}"
+            f"p95={result['p95_ms']:>8.1f} ms  app CPU/message={result['app_cpu_ms_per_message']:>6.1f} ms  "
+            f"errors={result['errors']}  lost={result['lost']}"
             + (f"  e.g. {result['error_samples'][0]}" if result["error_samples"] else ""))
 
 

@@ -39,6 +39,7 @@ ui.theme.addEventListener('click', () => {
   applyTheme(ui.theme.dataset.next);
 });
 applyTheme(localStorage.getItem('ragstage-theme'));
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => applyTheme(localStorage.getItem('ragstage-theme')));
 
 // ---- configuration: served model names, limits, in-tab engine availability ---------------
 function modelName(role) {
@@ -68,7 +69,10 @@ function describeEngine() {
 async function loadConfig() {
   setStatus('Asking the app which models it serves…');
   const response = await fetch(`${API}/config`);
-  if (!response.ok) throw new Error(`config request failed: HTTP ${response.status}`);
+  if (!response.ok) {
+    const detail = await response.json().catch(() => ({}));
+    throw new Error(detail.error || `HTTP ${response.status}`);
+  }
   state.config = await response.json();
   const { limits, knowledge_base: kb } = state.config;
   ui.prompt.maxLength = limits.question_chars;
@@ -190,6 +194,8 @@ async function runServer(request, signal, timing) {
   if (!done) throw new Error('the stream ended before the answer was complete');
   if (!done.answered_by_model) showNotCovered(request, done.text);
   if (done.error) showError(done.error);
+  const { usage } = done;
+  timing.summary = `${usage.prompt_tokens} tokens in, ${usage.completion_tokens} out · emulated cloud cost $${done.cost_usd.toFixed(6)}`;
   return done.answered_by_model && !done.error;
 }
 
@@ -204,7 +210,7 @@ async function inTabEngine() {
 async function runInTab(request, signal, timing) {
   const engine = await inTabEngine();
   const info = await engine.ensureLoaded();
-  ui.engineNote.textContent = `In-tab backend: ${info.backend} · ${info.threads} thread(s)${info.multithread ? ', multi-threaded' : ''} · cross-origin isolated: ${info.isolated} · ${info.webgpu}`;
+  ui.engineNote.textContent = `In-tab backend: ${info.backend} · ${info.threads} thread(s)${info.multithread ? ', multi-threaded' : ''} · cross-origin isolated: ${info.isolated} · ${info.webgpu} · loaded and warmed up in ${formatMs(info.loadMs)}`;
   document.body.dataset.inTabBackend = info.backend;
   timing.start = performance.now(); // loading the model once is not part of a request's latency
   const prompt = await (await postJson('prompt', request, signal)).json();
@@ -242,7 +248,8 @@ async function generate() {
     const end = performance.now();
     if (completed && timing.firstToken) {
       chart.add({ series: seriesName(request, engine), ttftMs: timing.firstToken - timing.start, totalMs: end - timing.start });
-      setStatus(`Done: first token ${formatMs(timing.firstToken - timing.start)}, total ${formatMs(end - timing.start)}.`);
+      const extra = timing.summary ? ` · ${timing.summary}` : '';
+      setStatus(`Done: first token ${formatMs(timing.firstToken - timing.start)}, total ${formatMs(end - timing.start)}${extra}.`);
     } else setStatus('Done.');
   } catch (err) {
     if (state.controller.signal.aborted) setStatus('Stopped.');

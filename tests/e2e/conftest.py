@@ -105,14 +105,25 @@ def browser():
         chromium.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def page(browser, chainlit_server):
-    """A fresh tab on the app; `page.outside_requests` lists every request not to 127.0.0.1."""
+def page(request, browser, chainlit_server):
+    """A fresh tab on the app; `page.outside_requests` lists every request not to 127.0.0.1.
+    A failing test leaves a FAILED-<test>.png screenshot behind."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=chainlit_server)
     tab = context.new_page()
     tab.outside_requests = []
     tab.on("request", lambda r: _note_outside(tab, r.url))
     yield tab
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        screenshot(tab, f"FAILED-{request.node.name}")
     context.close()
 
 

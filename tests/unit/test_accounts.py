@@ -88,3 +88,29 @@ def test_add_user_script_writes_a_usable_entry(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, str(ROOT / "scripts" / "add_user.py"), str(users), "../evil", "--stdin"],
                          input="pw\n", capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "user name" in bad.stderr
+
+
+async def test_sign_in_callback_accepts_the_right_password_only(tmp_path: Path) -> None:
+    from ragstage.ui.auth import password_callback
+
+    users = tmp_path / "users.txt"
+    set_user(users, "alice", "correct horse", rounds=4)
+    sign_in = password_callback(users)
+    user = await sign_in("alice", "correct horse")
+    assert user is not None and user.identifier == "alice"
+    assert await sign_in("alice", "wrong") is None
+    assert await sign_in("mallory", "correct horse") is None
+    users.write_text("broken line without a hash\n")  # a broken file refuses everyone, it does not crash
+    assert await sign_in("alice", "correct horse") is None
+
+
+def test_sign_in_is_off_unless_a_users_file_is_set(tmp_path: Path) -> None:
+    from ragstage.settings import Settings
+    from ragstage.ui.auth import check_users_file, sign_in_enabled
+
+    assert not sign_in_enabled(Settings(_env_file=None))
+    empty = tmp_path / "users.txt"
+    empty.write_text("# nobody yet\n")
+    assert sign_in_enabled(Settings(_env_file=None, users_file=empty))
+    with pytest.raises(UsersFileError, match="no users yet"):
+        check_users_file(empty)

@@ -7,7 +7,6 @@ scores; together they measurably beat a plain whitespace tokenizer on a real tes
 
 from __future__ import annotations
 
-import functools
 import re
 
 import Stemmer
@@ -34,14 +33,25 @@ STOPWORDS: frozenset[str] = frozenset(
 
 _WORD = re.compile(r"\w+(?:'\w+)*")
 _stemmer = Stemmer.Stemmer("english")
+# word -> its term ("" for a stopword). A dict lookup per word is what makes bulk indexing fast;
+# it is cleared when full so hostile uploads full of random words cannot grow it without bound.
+_TERM_CACHE_MAX = 500_000
+_term_of: dict[str, str] = {}
 
 
-@functools.lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+def _learn(words: list[str]) -> None:
+    if len(_term_of) > _TERM_CACHE_MAX:
+        _term_of.clear()
+    new = [word for word in dict.fromkeys(words) if word not in _term_of]
+    for word, stem in zip(new, _stemmer.stemWords(new)):
+        _term_of[word] = "" if word in STOPWORDS else stem
 
 
 def analyze(text: str) -> list[str]:
     """Index and query terms of `text`, in order (repeats kept: BM25 counts them)."""
     words = _WORD.findall(text.casefold().replace("’", "'"))
-    return [_stem(word) for word in words if word not in STOPWORDS]
+    terms = list(map(_term_of.get, words))
+    if None in terms:
+        _learn(words)
+        terms = list(map(_term_of.__getitem__, words))
+    return [term for term in terms if term]

@@ -15,12 +15,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragstage.knowledge.cache import CacheUnusable, FileRecord, FolderCache, cache_root
 from ragstage.knowledge.index import ChunkIndex
 from ragstage.knowledge.loaders import is_supported, load_file_bytes, read_file, unsupported_reason
 from ragstage.knowledge.records import Document, DocumentError
+
+if TYPE_CHECKING:
+    from ragstage.settings import Settings
 
 # progress(done, total): called as files are parsed, e.g. to drive a progress bar.
 Progress = Callable[[int, int], None]
@@ -68,7 +71,7 @@ def _folder_files(folder: Path) -> list[tuple[str, Path]]:
 
 
 class KnowledgeBase:
-    def __init__(self, folder: Path, settings: Any, index: ChunkIndex, cache: FolderCache | None) -> None:
+    def __init__(self, folder: Path, settings: Settings, index: ChunkIndex, cache: FolderCache | None) -> None:
         self.folder = Path(folder)
         self.settings = settings
         self.index = index
@@ -78,10 +81,15 @@ class KnowledgeBase:
         self.report = IngestReport(0, 0, (), 0.0, False)
 
     @classmethod
-    def open(cls, folder: Path, settings: Any, progress: Progress | None = None) -> KnowledgeBase:
-        """Index `folder`, reusing the cache for every file whose content has not changed."""
+    def open(cls, folder: Path, settings: Settings, progress: Progress | None = None) -> KnowledgeBase:
+        """Index `folder`, reusing the cache for every file whose content has not changed.
+
+        Raises FileNotFoundError when `folder` does not exist; bad files and caches never raise.
+        """
         started = time.perf_counter()
         folder = Path(folder)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"knowledge folder {folder} does not exist")
         size, overlap = settings.chunk_size_tokens, settings.chunk_overlap_tokens
         cache = FolderCache(cache_root(Path(settings.cache_dir), folder), folder)
         warnings: list[str] = []
@@ -105,8 +113,10 @@ class KnowledgeBase:
 
     def _refresh(self, progress: Progress | None, started: float, warnings: list[str], cache_used: bool) -> IngestReport:
         with self._lock:
-            if not self.folder.is_dir():
-                raise FileNotFoundError(f"knowledge folder {self.folder} does not exist")
+            if not self.folder.is_dir():  # unmounted or renamed while running: keep what we have
+                warnings.append(f"knowledge folder {self.folder} is missing: kept the current index")
+                return IngestReport(self.index.document_count, self.index.chunk_count, self.report.skipped,
+                                    time.perf_counter() - started, False, tuple(warnings))
             found = self._scan()
             documents = self._parse(found, progress)
             gone = [s for s in self.index.sources if s not in found.records or found.records[s].skipped_reason]

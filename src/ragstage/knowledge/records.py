@@ -28,10 +28,12 @@ class Document:
 
     def page_at(self, char: int) -> int | None:
         """Page holding character `char`, so a citation can say where to look in the PDF."""
-        for span in self.pages:
-            if span.start_char <= char < span.end_char:
-                return span.page
-        return self.pages[-1].page if self.pages else None
+        page = None
+        for span in self.pages:  # pages are in order; the gap between two belongs to the earlier
+            if span.start_char > char:
+                break
+            page = span.page
+        return page if page is not None or not self.pages else self.pages[0].page
 
 
 @dataclass(frozen=True)

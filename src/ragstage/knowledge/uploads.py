@@ -34,7 +34,7 @@ def safe_upload_name(name: str) -> str:
     if not dot:
         stem, extension = name, ""
     extension = extension[:16]
-    if stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+    if stem.split(".")[0].strip().upper() in _WINDOWS_RESERVED:
         stem = f"_{stem}"
     stem = stem[: MAX_NAME_CHARS - len(extension) - 1].rstrip(" .") or "upload"
     return f"{stem}.{extension}" if extension else stem

@@ -144,7 +144,7 @@ class ModelCatalog:
         wanted = self._wanted(role)
         probes: tuple[ProbeResult, ...] = ()
         if settings.backend == "embedded":
-            note = "embedded (RAGSTAGE_BACKEND=embedded)"
+            note = "embedded; RAGSTAGE_BACKEND=embedded"
         else:
             urls = candidate_urls(self._configured_url(role), self._environ)
             found, probes = await discover(wanted, urls, settings.discovery_timeout_s, self._transport)

@@ -19,11 +19,12 @@ from functools import cache
 from typing import Any
 
 import httpx
+import openai
 from openai import AsyncOpenAI
 
 from ragstage.metrics import CallTimings, TokenUsage, decode_tokens_per_s
 from ragstage.models.endpoint import Backend, ModelEndpoint
-from ragstage.models.errors import ModelError, ModelMismatch
+from ragstage.models.errors import ContextOverflow, ModelError, ModelMismatch
 from ragstage.models.failures import FailureContext, is_retryable, malformed, translate
 from ragstage.settings import Settings
 
@@ -248,7 +249,7 @@ async def stream_chat(
                 state.parts.append(text)
                 yield text
         if state.chunks == 0:
-            raise malformed(endpoint, "the reply held no stream events")
+            raise await _explain_empty_stream(api, request, state, params)
         ended = time.perf_counter()
         first = state.first_token_at or ended
         yield _completion(state, messages, (started, sent, first, ended))
@@ -256,6 +257,28 @@ async def stream_chat(
         await _close(stream, chunks)
         if owned:
             await api.close()
+
+
+async def _explain_empty_stream(
+    api: AsyncOpenAI, request: dict[str, Any], state: _CallState, params: GenerationParams
+) -> ModelError:
+    """Why a 200 reply held no events. llama-cpp-python reports a prompt longer than its context
+    only on the non-streaming path (its stream just ends empty), so ask once that way."""
+    probe = {**request, "stream": False, "max_tokens": 1}
+    probe.pop("stream_options", None)
+    for _ in range(2):  # the first try may land on the connection the server just dropped
+        try:
+            async with asyncio.timeout(params.first_token_timeout_s):
+                await api.chat.completions.create(**probe)
+            break
+        except openai.APIConnectionError:
+            continue
+        except Exception as err:  # noqa: BLE001
+            error = translate(err, _failure_context(state, params, got_first_token=False))
+            if isinstance(error, ContextOverflow):
+                return error
+            break
+    return malformed(state.endpoint, "the reply held no stream events")
 
 
 async def _answer_text(

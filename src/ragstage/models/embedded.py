@@ -55,10 +55,11 @@ def _child_setup(parent_pid: int):
     return setup
 
 
-def server_command(spec: EmbeddedModelSpec, port: int, settings: Settings) -> list[str]:
+def server_command(spec: EmbeddedModelSpec, port: int, settings: Settings, safe_cpu: bool = False) -> list[str]:
     threads = str(settings.embedded_threads)
+    module = "ragstage.models.llama_launcher" if safe_cpu else "llama_cpp.server"
     return [
-        sys.executable, "-m", "llama_cpp.server",
+        sys.executable, "-m", module,
         "--model", str(spec.path),
         "--model_alias", spec.alias,
         "--host", "127.0.0.1",
@@ -81,6 +82,7 @@ class EmbeddedServer:
         self.port = 0
         self.log_path: Path | None = None
         self.starts = 0  # how many times a process was launched (restarts included)
+        self.safe_cpu = False  # set after llama.cpp died of SIGILL (see llama_launcher)
 
     @property
     def base_url(self) -> str:
@@ -98,16 +100,26 @@ class EmbeddedServer:
         if self.is_alive():
             return
         deadline = time.monotonic() + self._settings.embedded_start_timeout_s
-        for attempt in range(2):  # a second try covers losing the free port to someone else
+        for _ in range(3):
             self._spawn()
             try:
                 await self._wait_healthy(deadline)
+                await self._warm_up(deadline)
                 return
             except ModelUnreachable:
-                exited = not self.is_alive()
+                code = self.process.poll() if self.process else None
                 self.stop()
-                if not (exited and attempt == 0 and "address already in use" in self.log_tail().lower()):
+                if not self._worth_another_start(code):
                     raise
+
+    def _worth_another_start(self, exit_code: int | None) -> bool:
+        """A lost free port, or a CPU that traps llama.cpp's AMX kernels, is worth a retry."""
+        if exit_code is None:
+            return False
+        if exit_code == -signal.SIGILL and not self.safe_cpu:
+            self.safe_cpu = True
+            return True
+        return "address already in use" in self.log_tail().lower()
 
     async def ensure_running(self, check_health: bool = False) -> None:
         """Restart a dead (or, with `check_health`, unresponsive) server."""
@@ -122,7 +134,7 @@ class EmbeddedServer:
     def _spawn(self) -> None:
         self.port = free_port()
         self.log_path = _log_dir() / f"{self.spec.alias.replace(':', '_')}-{os.getpid()}-{self.port}.log"
-        command = server_command(self.spec, self.port, self._settings)
+        command = server_command(self.spec, self.port, self._settings, self.safe_cpu)
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 command,
@@ -165,6 +177,19 @@ class EmbeddedServer:
                         "(raise RAGSTAGE_EMBEDDED_START_TIMEOUT_S on a slow machine)"
                     )
                 await asyncio.sleep(_HEALTH_POLL_S)
+
+    async def _warm_up(self, deadline: float) -> None:
+        """One tiny generation: proves the model really runs on this CPU before anyone waits on it."""
+        body = {"model": self.spec.alias, "messages": [{"role": "user", "content": "Say OK."}], "max_tokens": 1}
+        timeout_s = max(deadline - time.monotonic(), 1.0)
+        try:
+            async with httpx.AsyncClient(timeout=timeout_s) as http:
+                reply = await http.post(f"{self.base_url}/chat/completions", json=body)
+            reply.raise_for_status()
+        except httpx.HTTPError as err:
+            await asyncio.sleep(_HEALTH_POLL_S)  # let a crashing process finish dying
+            code = self.process.poll() if self.process else None
+            raise self._start_error(f"failed its warm-up prompt ({type(err).__name__}, exit code {code})") from err
 
     def _start_error(self, what: str) -> ModelUnreachable:
         return ModelUnreachable(

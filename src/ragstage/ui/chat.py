@@ -13,10 +13,11 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
 import chainlit as cl
-from chainlit.config import FILES_DIRECTORY
+import chainlit.config
 from chainlit.context import context
 
 from ragstage.ui import settings_panel, uploads, welcome
+from ragstage.ui.files_folder import ensure_files_folder
 from ragstage.ui.services import services
 from ragstage.ui.session import ChatSession, current_session, store_session
 from ragstage.ui.turn import TurnRenderer, failure_text
@@ -35,7 +36,7 @@ def guarded(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            _ensure_files_folder()
+            ensure_files_folder(chainlit.config)
             return await handler(*args, **kwargs)
         except asyncio.CancelledError:
             raise
@@ -45,12 +46,6 @@ def guarded(handler: Handler) -> Handler:
             return None
 
     return wrapper  # type: ignore[return-value]
-
-
-def _ensure_files_folder() -> None:
-    """Chainlit stores elements under .files/ and deletes that folder when a server stops: a
-    second server stopping in the same project folder must not break this one's citations."""
-    FILES_DIRECTORY.mkdir(parents=True, exist_ok=True)
 
 
 async def _session(runtime: Runtime) -> ChatSession:

@@ -28,7 +28,7 @@ def escape_document_text(text: str) -> str:
 
 
 def escape_model_text(text: str) -> str:
-    """Model output keeps its Markdown (lists, bold, [n] markers) but no HTML and no images.
+    """Model output keeps its Markdown (lists, bold, [n] markers) but no HTML, images or headings.
 
     Works token by token: every rule is per character, so escaping a stream piecewise
     equals escaping the whole text.
@@ -37,8 +37,8 @@ def escape_model_text(text: str) -> str:
     for char in text.replace("\x00", ""):
         if char in _HTML:
             out.append(_HTML[char])
-        elif char == "!":  # "![alt](url)" would make the browser fetch url
-            out.append("\\!")
+        elif char in "!#":  # "![alt](url)" fetches url; "#" headings echoed from sources shout
+            out.append("\\" + char)
         else:
             out.append(char)
     return "".join(out)

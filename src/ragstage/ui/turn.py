@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import chainlit as cl
+from chainlit.context import context
 
 from ragstage.ui import citations, steps
 from ragstage.ui.chart import CHART_ELEMENT_NAME, chart_element, latency_points
@@ -26,6 +27,13 @@ log = logging.getLogger(__name__)
 STEPPED_STAGES = {"draft", "refine"}  # hybrid: streamed inside their own steps
 COMPARED_STAGES = {"slm", "llm"}  # compare: one message per model
 STOPPED_NOTE = "\n\n*(stopped)*"
+
+
+def new_step(name: str, type: str, **options: Any) -> cl.Step:
+    """A step beside the answer messages: under the same Chainlit run, so the page keeps them
+    in the order they were sent (messages join the current run by themselves, steps do not)."""
+    current = context.current_step
+    return cl.Step(name=name, type=type, parent_id=current.id if current else None, **options)
 
 
 def failure_text(error: BaseException | str) -> str:
@@ -76,15 +84,15 @@ class TurnRenderer:
         return self.result
 
     async def on_retrieved(self, event: Any) -> None:
-        step = cl.Step(name=steps.STEP_NAMES["retrieval"], type="retrieval", show_input=False)
+        step = new_step(steps.STEP_NAMES["retrieval"], "retrieval", show_input=False)
         step.output = steps.retrieval_markdown(self.question, event.hits, event.retrieval_ms)
         await step.send()
 
     async def on_stage_started(self, event: Any) -> None:
         label = escape_inline(event.endpoint.label()) if event.endpoint is not None else ""
         if event.stage in STEPPED_STAGES:
-            step = cl.Step(name=steps.STEP_NAMES[event.stage], type="llm", show_input="markdown",
-                           default_open=True, auto_collapse=True)
+            step = new_step(steps.STEP_NAMES[event.stage], "llm", show_input="markdown",
+                            default_open=True, auto_collapse=True)
             step.input = f"**Model:** {label}"
             await step.send()
             self.live[event.stage] = step
@@ -167,7 +175,7 @@ class TurnRenderer:
         if result.escalation is not None:
             verdict = "refined" if result.escalation.escalated else "kept the draft"
             parts.append(f"**Escalation:** {verdict}: {escape_inline(result.escalation.reason)}")
-        step = cl.Step(name=steps.STEP_NAMES["metrics"], type="tool", show_input=False)
+        step = new_step(steps.STEP_NAMES["metrics"], "tool", show_input=False)
         step.output = "\n\n".join(parts)
         await step.send()
 

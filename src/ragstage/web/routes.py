@@ -9,6 +9,7 @@ app's route list so that Chainlit's `/public/...` route and catch-all page route
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
-from ragstage.web.assets import ENGINE_FILES, ENGINE_PREFIX, MODEL_PREFIX, locate_in_tab_engine, project_roots
+from ragstage.web.assets import (
+    ENGINE_FILES,
+    ENGINE_PREFIX,
+    MODEL_PREFIX,
+    InTabEngine,
+    locate_in_tab_engine,
+    project_roots,
+)
 from ragstage.web.config import page_config, page_prompt
 from ragstage.web.request import RequestRejected, StreamRequest, parse_stream_request
 from ragstage.web.stream import page_options, reference_index, sse_stream
@@ -26,6 +34,7 @@ if TYPE_CHECKING:
     from ragstage.runtime import Runtime
 
 GetRuntime = Callable[[], Awaitable["Runtime"]]
+log = logging.getLogger(__name__)
 
 PAGE_FILES: dict[str, str] = {
     "webgpu_demo_chart.js": "text/javascript; charset=utf-8",
@@ -82,19 +91,27 @@ def _rejected(err: RequestRejected) -> JSONResponse:
 def build_router(get_runtime: GetRuntime) -> APIRouter:
     router = APIRouter()
     engine = locate_in_tab_engine()
-
     for name in PAGE_FILES:  # exact paths: every other /public/ file stays Chainlit's
         router.add_api_route(f"/public/{name}", _page_route(name), methods=["GET", "HEAD"], include_in_schema=False)
+    _add_api_routes(router, get_runtime, engine)
+    _add_engine_routes(router, engine)
+    return router
 
+
+def _add_api_routes(router: APIRouter, get_runtime: GetRuntime, engine: InTabEngine) -> None:
     @router.get(f"{API_PREFIX}/config")
-    async def config() -> dict[str, Any]:
-        return await page_config(await get_runtime(), engine)
+    async def config() -> Response:
+        try:
+            runtime = await _runtime(get_runtime)
+        except RequestRejected as err:
+            return _rejected(err)
+        return JSONResponse(await page_config(runtime, engine))
 
     @router.post(f"{API_PREFIX}/stream")
     async def stream(request: Request) -> Response:
         try:
             body = parse_stream_request(await request.body())
-            runtime = await get_runtime()
+            runtime = await _runtime(get_runtime)
             index = await _index_for(body, runtime)
         except RequestRejected as err:
             return _rejected(err)
@@ -107,12 +124,15 @@ def build_router(get_runtime: GetRuntime) -> APIRouter:
     async def prompt(request: Request) -> Response:
         try:
             body = parse_stream_request(await request.body())
-            runtime = await get_runtime()
+            runtime = await _runtime(get_runtime)
             index = await _index_for(body, runtime)
         except RequestRejected as err:
             return _rejected(err)
-        return JSONResponse(await asyncio.to_thread(page_prompt, body, index, page_options(body, runtime.settings)))
+        options = page_options(body, runtime.settings)
+        return JSONResponse(await asyncio.to_thread(page_prompt, body, index, options))
 
+
+def _add_engine_routes(router: APIRouter, engine: InTabEngine) -> None:
     @router.api_route(f"{ENGINE_PREFIX}/{{name}}", methods=["GET", "HEAD"], include_in_schema=False)
     async def engine_file(name: str) -> Response:
         if name not in ENGINE_FILES or engine.wllama_dir is None:
@@ -131,7 +151,14 @@ def build_router(get_runtime: GetRuntime) -> APIRouter:
         headers = {**ISOLATION_HEADERS, **UNCOMPRESSED, "Cache-Control": "public, max-age=31536000, immutable"}
         return FileResponse(engine.model_path, media_type="application/octet-stream", headers=headers)
 
-    return router
+
+async def _runtime(get_runtime: GetRuntime) -> Runtime:
+    """The app's runtime; if it could not start, the page gets the reason instead of a 500."""
+    try:
+        return await get_runtime()
+    except Exception as err:
+        log.exception("the browser page could not get the app's runtime")
+        raise RequestRejected(503, f"the app is not ready: {err}") from None
 
 
 async def _index_for(body: StreamRequest, runtime: Runtime) -> ChunkIndex:

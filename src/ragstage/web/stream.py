@@ -32,13 +32,13 @@ _PART_SEPARATOR = re.compile(r"^\s*-{3,}\s*$", re.MULTILINE)
 def reference_documents(text: str) -> list[Document]:
     """Raises `RequestRejected` when a part cannot be read as a Markdown document."""
     parts = [part.strip() for part in _PART_SEPARATOR.split(text) if part.strip()]
-    try:
-        return [
-            load_bytes(f"reference-{n}.md", part.encode("utf-8"), source=f"page:reference-{n}")
-            for n, part in enumerate(parts, start=1)
-        ]
-    except DocumentError as err:
-        raise RequestRejected(422, f"context: {err.reason}") from None
+    documents = []
+    for n, part in enumerate(parts, start=1):
+        try:
+            documents.append(load_bytes(f"reference-{n}.md", part.encode("utf-8"), source=f"page:reference-{n}"))
+        except DocumentError as err:
+            raise RequestRejected(422, f"context: reference document {n} is not readable text ({err.reason})") from None
+    return documents
 
 
 def reference_index(text: str, settings: Settings) -> ChunkIndex:

@@ -14,7 +14,15 @@ import time
 import psutil
 import pytest
 
-from ragstage.models import Completion, GenerationParams, ModelCatalog, ModelUnreachable, complete_chat, stream_chat
+from ragstage.models import (
+    Completion,
+    ContextOverflow,
+    GenerationParams,
+    ModelCatalog,
+    ModelUnreachable,
+    complete_chat,
+    stream_chat,
+)
 
 # ~300 tokens of context, as a grounded question would carry (kept short: CPU is scarce)
 CONTEXT = " ".join(
@@ -54,6 +62,14 @@ async def test_qwen_llm_answers_from_the_assembled_file(embedded_catalog: ModelC
     completion = await complete_chat(endpoint, QUESTION, GenerationParams(max_tokens=12, first_token_timeout_s=120))
     assert completion.text.strip() and completion.model_id == endpoint.model_id
     assert completion.timings.ttft_ms <= completion.timings.total_ms
+
+
+async def test_a_prompt_longer_than_the_context_window_is_a_context_overflow(embedded_catalog: ModelCatalog):
+    endpoint = await embedded_catalog.resolve("slm")  # 2048-token context in these tests
+    too_long = [{"role": "user", "content": "chair table lamp " * 1200}]
+    with pytest.raises(ContextOverflow, match="RAGSTAGE_CONTEXT_BUDGET_TOKENS"):
+        await complete_chat(endpoint, too_long, SHORT)
+    assert embedded_catalog.embedded_server("slm").is_alive()
 
 
 async def test_server_killed_mid_answer_keeps_the_partial_text_and_is_restarted(embedded_catalog: ModelCatalog):
@@ -100,7 +116,8 @@ def _llama_children() -> list[psutil.Process]:
     found = []
     for child in psutil.Process().children(recursive=True):
         try:
-            if "llama_cpp.server" in " ".join(child.cmdline()):
+            command = " ".join(child.cmdline())
+            if "llama_cpp.server" in command or "ragstage.models.llama_launcher" in command:
                 found.append(child)
         except psutil.NoSuchProcess:
             continue

@@ -147,15 +147,14 @@ def run_cli_ask(base_url: str, knowledge: Path, tmp_path: Path) -> subprocess.Co
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("behavior", ["http500", "drop_mid"])
 def test_cli_ask_exits_1_with_a_readable_error_and_keeps_the_partial_answer(
-    behavior: str, scripted: ScriptedServerProcess, knowledge_folder: Path, tmp_path: Path
+    scripted: ScriptedServerProcess, knowledge_folder: Path, tmp_path: Path
 ) -> None:
-    scripted.control(behavior=behavior, die_after=3)
+    scripted.control(behavior="drop_mid", die_after=3)
     done = run_cli_ask(scripted.base_url, knowledge_folder, tmp_path)
     assert done.returncode == 1, done.stderr
     assert "ragstage: error:" in done.stderr and "Traceback" not in done.stderr
-    assert (PARTIAL in done.stdout) == (FAULTS[behavior][1] == PARTIAL)
+    assert PARTIAL in done.stdout
     scripted.control(behavior="ok")
     again = run_cli_ask(scripted.base_url, knowledge_folder, tmp_path)
     assert again.returncode == 0, again.stderr

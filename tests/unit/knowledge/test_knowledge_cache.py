@@ -142,3 +142,13 @@ def test_each_folder_has_its_own_cache(folder: Path, settings: Settings, tmp_pat
     KnowledgeBase.open(folder, settings)
     assert "intro.md" not in KnowledgeBase.open(other, settings).index.sources
     assert len(list(Path(settings.cache_dir).iterdir())) == 2
+
+
+def test_missing_folder_fails_to_open_but_a_vanished_one_keeps_the_index(folder: Path, settings: Settings,
+                                                                         tmp_path: Path):
+    with pytest.raises(FileNotFoundError):
+        KnowledgeBase.open(tmp_path / "nowhere", settings)
+    kb = KnowledgeBase.open(folder, settings)
+    folder.rename(tmp_path / "moved")
+    report = kb.refresh()
+    assert kb.index.document_count == 3 and "missing" in report.warnings[0]

@@ -196,6 +196,17 @@ async def test_context_overflow_messages_become_context_overflow_with_the_budget
     assert len(scripted.requests) == 1
 
 
+async def test_empty_stream_caused_by_an_overlong_prompt_is_reported_as_context_overflow(scripted):
+    # llama-cpp-python ends the stream empty and reports the overflow only without streaming
+    scripted.raw(b"")
+    scripted.error(400, "This model's maximum context length is 2048 tokens. However, you requested 3032 tokens",
+                   code="context_length_exceeded")
+    with pytest.raises(ContextOverflow) as caught:
+        await collect(scripted)
+    assert "2048" in str(caught.value)
+    assert scripted.requests[1]["stream"] is False and scripted.requests[1]["max_tokens"] == 1
+
+
 async def test_error_event_inside_the_stream_is_a_server_error(scripted):
     scripted.raw(scripted.sse_bytes([{"error": {"message": "generation crashed"}}]))
     with pytest.raises(ServerError) as caught:

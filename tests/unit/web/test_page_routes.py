@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import httpx
+from web_fakes import NAMES, Script, ScriptedRuntime, kb_index, page_app
 
 from ragstage.web import assets
 from ragstage.web.assets import locate_in_tab_engine
 from ragstage.web.events import render
-
-from web_fakes import NAMES, Script, ScriptedRuntime, kb_index, page_app
 
 
 async def test_page_is_served_cross_origin_isolated_with_a_same_origin_csp(client):
@@ -86,6 +85,24 @@ async def test_prompt_for_the_in_tab_engine_is_the_pipelines_grounded_prompt(cli
     unrelated = await client.post("/api/webgpu-demo/prompt", json={
         "question": "zebra xylophone", "use_knowledge_base": True})
     assert unrelated.json()["covered"] is False
+
+
+async def test_a_runtime_that_failed_to_start_gives_the_page_a_reason():
+    from fastapi import FastAPI
+
+    from ragstage.web import install_routes
+
+    async def broken_runtime():
+        raise RuntimeError("knowledge folder missing")
+
+    app = FastAPI()
+    install_routes(app, broken_runtime)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        config = await client.get("/api/webgpu-demo/config")
+        stream = await client.post("/api/webgpu-demo/stream", json={"question": "q", "context": "c"})
+    for response in (config, stream):
+        assert response.status_code == 503
+        assert "knowledge folder missing" in response.json()["error"]
 
 
 def test_rendering_an_unknown_event_names_the_known_ones():

@@ -9,14 +9,13 @@ import threading
 
 import httpx
 import pytest
+from web_fakes import NAMES, Script, ScriptedRuntime, kb_index, make_settings, page_app, sse_events
 
 from ragstage.knowledge import ChunkIndex
 from ragstage.models import ModelCatalog
 from ragstage.runtime import Runtime
 from ragstage.web.request import MAX_BODY_BYTES, MAX_CONTEXT_CHARS, MAX_QUESTION_CHARS
-from ragstage.web.stream import sse_stream
-
-from web_fakes import KB_FACT, NAMES, Script, ScriptedRuntime, kb_index, make_settings, page_app, sse_events
+from ragstage.web.stream import reference_index, sse_stream
 
 STREAM = "/api/webgpu-demo/stream"
 CONTEXT = "Project notes.\n\nThe secret code word for the launch is BLUEFALCON."
@@ -67,15 +66,10 @@ async def test_hybrid_mode_streams_a_draft_by_the_slm_and_a_refine_by_the_llm(cl
     assert events[-1][0] == "done" and events[-1][1]["mode"] == "hybrid"
 
 
-async def test_max_tokens_is_capped_by_the_apps_setting(client, script, settings):
+async def test_max_tokens_is_honoured_but_capped_by_the_apps_setting(client, script, settings):
+    await post_stream(client, max_tokens=8)
     await post_stream(client, max_tokens=1024)
-    # the scripted model is given the params; the pipeline read them from page_options
-    from ragstage.web.request import StreamRequest
-    from ragstage.web.stream import page_options
-
-    request = StreamRequest(question="q", context="c", max_tokens=1024)
-    assert page_options(request, settings).max_answer_tokens == settings.max_answer_tokens
-    assert page_options(StreamRequest(question="q", context="c", max_tokens=8), settings).max_answer_tokens == 8
+    assert [params.max_tokens for _, _, params in script.calls] == [8, settings.max_answer_tokens]
 
 
 @pytest.mark.parametrize(
@@ -96,6 +90,21 @@ async def test_invalid_requests_are_rejected_with_a_readable_reason(client, scri
     assert response.status_code == 422
     assert field in response.json()["error"]
     assert script.calls == []
+
+
+async def test_unreadable_reference_text_is_rejected_naming_the_document(client, script):
+    response = await post_stream(client, context="Fine text.\n---\nbinary\u0000junk")
+    assert response.status_code == 422
+    assert "reference document 2" in response.json()["error"]
+    assert script.calls == []
+
+
+async def test_reference_parts_become_separate_numbered_sources(client, script):
+    context = "The ferry leaves at nine.\n\n---\n\nThe secret code word is BLUEFALCON."
+    events = sse_events((await post_stream(client, context=context)).text)
+    sources = events[0][1]["sources"]
+    assert sources[0]["source"] == "page:reference-2"  # the part that answers ranks first
+    assert events[-1][1]["citations"][0]["source"] == "page:reference-2"
 
 
 async def test_malformed_json_is_rejected(client):
@@ -194,9 +203,6 @@ async def test_client_disconnect_cancels_generation(settings):
                 cancelled.set()
 
     runtime = ScriptedRuntime(settings, ChunkIndex(), Endless())
-    index = ChunkIndex()
-    from ragstage.web.stream import reference_index
-
     index = reference_index(CONTEXT, settings)
     events = runtime.answer_stream("What is the code word?", runtime.options(score_floor=-1e9), index=index)
 

@@ -10,14 +10,13 @@ import json
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-import httpx
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 
 from ragstage.answer import answer_stream
 from ragstage.knowledge import ChunkIndex, load_bytes
 from ragstage.metrics import CallTimings, TokenUsage
-from ragstage.models import Completion, ModelEndpoint
+from ragstage.models import Completion, GenerationParams, ModelEndpoint
 from ragstage.runtime import Runtime
 from ragstage.settings import Settings
 from ragstage.web import install_routes
@@ -45,10 +44,10 @@ class Script:
     """What the scripted model says, and what it was asked."""
 
     pieces: list[str] = field(default_factory=lambda: ["The code word ", "is BLUEFALCON [1]."])
-    calls: list[tuple[ModelEndpoint, list[dict]]] = field(default_factory=list)
+    calls: list[tuple[ModelEndpoint, list[dict], GenerationParams]] = field(default_factory=list)
 
     async def stream(self, endpoint: ModelEndpoint, messages: list[dict], params, **_: object):
-        self.calls.append((endpoint, messages))
+        self.calls.append((endpoint, messages, params))
         for piece in self.pieces:
             yield piece
         text = "".join(self.pieces)
