@@ -7,7 +7,8 @@ const HEIGHT = 260;
 const PLOT_TOP = 16;
 const PLOT_BOTTOM = 210;
 const LEFT = 48;
-const BAR_STEP = 44;
+const BAR_STEP = 52;
+const MIN_WIDTH = 420;
 
 function niceMax(ms) {
   const seconds = Math.max(ms / 1000, 0.5);
@@ -34,7 +35,8 @@ export default function LatencyChart() {
     <div className="flex flex-col gap-3 w-full" id="latency-chart">
       <div className="font-semibold text-lg">{props.title || "Latency"}</div>
       <div className="overflow-x-auto">
-        <svg width={Math.max(width, 320)} height={HEIGHT} className="text-foreground" role="img"
+        <svg viewBox={`0 0 ${Math.max(width, MIN_WIDTH)} ${HEIGHT}`} width="100%"
+             style={{ minWidth: Math.max(width, MIN_WIDTH) * 0.8, maxHeight: 360 }} className="text-foreground" role="img"
              aria-label="Time to first token and total latency per model call">
           {ticks.map((t) => (
             <g key={t}>
@@ -50,13 +52,13 @@ export default function LatencyChart() {
             return (
               <g key={i} className="latency-bar" data-model={p.model}>
                 <title>{`Q${p.message} ${p.stage} · ${p.model}\nfirst token ${Math.round(p.ttft_ms)} ms · total ${Math.round(p.total_ms)} ms`}</title>
-                <rect x={x} width="28" y={y(p.total_ms)} height={PLOT_BOTTOM - y(p.total_ms)} fill={colour} fillOpacity="0.35" rx="3" />
-                <rect x={x} width="28" y={y(p.ttft_ms)} height={PLOT_BOTTOM - y(p.ttft_ms)} fill={colour} rx="3" />
-                <text x={x + 14} y={y(p.total_ms) - 4} textAnchor="middle" fontSize="11" fill="currentColor">
+                <rect x={x} width="34" y={y(p.total_ms)} height={PLOT_BOTTOM - y(p.total_ms)} fill={colour} fillOpacity="0.35" rx="3" />
+                <rect x={x} width="34" y={y(p.ttft_ms)} height={PLOT_BOTTOM - y(p.ttft_ms)} fill={colour} rx="3" />
+                <text x={x + 17} y={y(p.total_ms) - 4} textAnchor="middle" fontSize="11" fill="currentColor">
                   {(p.total_ms / 1000).toFixed(1)}
                 </text>
-                <text x={x + 14} y={PLOT_BOTTOM + 16} textAnchor="middle" fontSize="12" fill="currentColor">Q{p.message}</text>
-                <text x={x + 14} y={PLOT_BOTTOM + 30} textAnchor="middle" fontSize="10" fill="currentColor" fillOpacity="0.7">
+                <text x={x + 17} y={PLOT_BOTTOM + 16} textAnchor="middle" fontSize="12" fill="currentColor">Q{p.message}</text>
+                <text x={x + 17} y={PLOT_BOTTOM + 30} textAnchor="middle" fontSize="10" fill="currentColor" fillOpacity="0.7">
                   {p.stage}
                 </text>
               </g>

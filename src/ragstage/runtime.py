@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -30,7 +30,11 @@ class Runtime:
 
     @classmethod
     async def start(
-        cls, settings: Settings | None = None, *, warm_roles: Iterable[str] | None = None, progress=None
+        cls,
+        settings: Settings | None = None,
+        *,
+        warm_roles: Iterable[str] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> Runtime:
         """Open the knowledge base and the catalog; resolve `warm_roles` now (default: both
         roles when `start_embedded_at_launch`), so the first question does not wait for a server.

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from chat_driver import ASSISTANT, assistant_texts, choose, confirm_settings, expand_step, open_chat, open_settings, send, watch_answer
+from chat_driver import (
+    assistant_texts, choose, confirm_settings, expand_step, open_chat, open_settings, send, watch_answer,
+)
 from conftest import screenshot
 
 from ragstage.ui.welcome import load_starters
@@ -32,6 +34,7 @@ def test_starter_question_streams_a_cited_answer_whose_chip_opens_the_passage(pa
     source = names[0].split("] ", 1)[1]
     panel.get_by_text(source).first.wait_for()
     assert "Source:" in panel.inner_text()
+    page.wait_for_timeout(500)  # the panel slides in
     screenshot(page, "02-starter-answer-with-passage")
     assert page.outside_requests == [], f"the page reached outside the machine: {page.outside_requests}"
 
@@ -52,8 +55,20 @@ def test_hybrid_mode_shows_draft_and_refine_steps_and_metrics(page):
     expand_step(page, "Metrics")
     page.get_by_text("TTFT ms").first.wait_for()
     assert "| Draft |" not in page.content()  # rendered as a table, not raw Markdown
-    assert page.locator("table").filter(has_text="Refine").count() >= 1
+    table = page.locator("table").filter(has_text="Refine").last
+    table.scroll_into_view_if_needed()
     screenshot(page, "04-hybrid-draft-refine-metrics")
+
+    page.locator(".element-link").filter(has_text="LatencyChart").last.click()
+    chart = page.locator("#side-view-content #latency-chart")
+    chart.wait_for()
+    assert chart.locator(".latency-bar").count() == 2  # one bar per model call: draft and refine
+    page.wait_for_timeout(500)
+    screenshot(page, "08-latency-chart")
+    page.click("#theme-toggle")
+    page.get_by_role("menuitem", name=re.compile("light", re.I)).click()
+    page.wait_for_timeout(500)
+    screenshot(page, "09-latency-chart-light-theme")
 
 
 def test_uploaded_pdf_is_indexed_and_cited_in_the_same_breath(page, tmp_path):
@@ -76,6 +91,7 @@ def test_uploaded_pdf_is_indexed_and_cited_in_the_same_breath(page, tmp_path):
     chip = page.locator(".element-link").filter(has_text="quokka-manual.pdf").first
     chip.click()
     page.locator("#side-view-content").get_by_text("73 knots").first.wait_for()
+    page.wait_for_timeout(500)
     screenshot(page, "05-pdf-upload-cited")
 
 

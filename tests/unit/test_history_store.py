@@ -34,7 +34,8 @@ async def test_thread_with_messages_settings_and_citation_round_trips(store: Cha
     thread_id = str(uuid.uuid4())
     await store.update_thread(thread_id, name="About BM25", user_id=user.id,
                               metadata={"chat_settings": {"mode": "hybrid", "top_k": 6}})
-    question, answer = step(thread_id, "user_message", "what is bm25?"), step(thread_id, "assistant_message", "See [1].")
+    question = step(thread_id, "user_message", "what is bm25?")
+    answer = step(thread_id, "assistant_message", "See [1].\n\n**Sources:** [1] guide.md\n\n**Latency this chat:** Chart")
     await store.create_step(question)
     await store.create_step(answer)
     citation = Text(name="[1] guide.md", content="<b>BM25</b> ranks passages", display="side", for_id=answer["id"])
@@ -44,7 +45,7 @@ async def test_thread_with_messages_settings_and_citation_round_trips(store: Cha
     thread = await store.get_thread(thread_id)
     assert thread["userIdentifier"] == "alice"
     assert chat_turns(thread) == [("what is bm25?", "See [1].")]
-    assert [s["output"] for s in thread["steps"]] == ["what is bm25?", "See [1]."]
+    assert [s["type"] for s in thread["steps"]] == ["user_message", "assistant_message"]
     assert thread_chat_settings(thread) == {"mode": "hybrid", "top_k": 6}
     [element] = thread["elements"]
     assert element["name"] == "[1] guide.md" and element["url"].startswith("/ragstage/chat-files/")

@@ -27,7 +27,9 @@ class IndexFormatError(ValueError):
 
 def _save_segment(seg: Segment, folder: Path, name: str) -> dict[str, Any]:
     for array in _ARRAYS:
-        np.save(folder / f"{name}.{array}.npy", getattr(seg, array), allow_pickle=False)
+        values = getattr(seg, array)
+        np.save(folder / f"{name}.{array}.npy", values.astype(np.int32) if array == "postings_tf" else values,
+                allow_pickle=False)
     return {"terms": list(seg.terms), "size": seg.size, "postings": int(len(seg.postings_doc))}
 
 
@@ -72,7 +74,7 @@ def _load_segment(folder: Path, name: str, meta: dict[str, Any]) -> Segment:
     if not consistent:
         raise IndexFormatError(f"{name} segment arrays do not match index.json")
     return Segment(terms, indptr.astype(np.int64), arrays["postings_doc"].astype(np.int32),
-                   arrays["postings_tf"].astype(np.int32), arrays["doc_len"].astype(np.int64))
+                   arrays["postings_tf"].astype(np.float64), arrays["doc_len"].astype(np.int64))
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:

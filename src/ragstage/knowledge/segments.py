@@ -28,7 +28,7 @@ class Segment:
     terms: tuple[str, ...]
     indptr: np.ndarray  # int64, len(terms) + 1
     postings_doc: np.ndarray  # int32, ascending within a term
-    postings_tf: np.ndarray  # int32
+    postings_tf: np.ndarray  # float64 (term counts; float so scoring needs no conversion)
     doc_len: np.ndarray  # int64, analyzed terms per chunk
     term_ids: dict[str, int] = field(default_factory=dict)
 
@@ -51,7 +51,7 @@ class Segment:
         return np.bincount(self.posting_terms()[alive[self.postings_doc]], minlength=len(self.terms))
 
 
-EMPTY = Segment((), np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64))
+EMPTY = Segment((), np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float64), np.zeros(0, np.int64))
 
 
 def _from_triples(terms: Sequence[str], term: np.ndarray, doc: np.ndarray, tf: np.ndarray,
@@ -65,7 +65,7 @@ def _from_triples(terms: Sequence[str], term: np.ndarray, doc: np.ndarray, tf: n
     order = np.lexsort((doc, term))
     counts = np.bincount(term, minlength=len(terms))
     indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    return Segment(tuple(terms), indptr, doc[order].astype(np.int32), tf[order].astype(np.int32),
+    return Segment(tuple(terms), indptr, doc[order].astype(np.int32), tf[order].astype(np.float64),
                    doc_len.astype(np.int64))
 
 
@@ -149,21 +149,22 @@ def length_norm(seg: Segment, avgdl: float) -> np.ndarray:
 def score_segment(seg: Segment, norm: np.ndarray, weighted_terms: Sequence[tuple[str, float]],
                   alive: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
     """(positions, scores) of the alive chunks containing any query term, or None."""
-    scores: np.ndarray | None = None
-    matched: np.ndarray | None = None
-    for term, idf in weighted_terms:
-        tid = seg.term_ids.get(term)
-        if tid is None:
-            continue
-        if scores is None:
-            scores, matched = np.zeros(seg.size), np.zeros(seg.size, bool)
+    found = [(seg.term_ids[term], idf) for term, idf in weighted_terms if term in seg.term_ids]
+    if not found:
+        return None
+    scores = np.zeros(seg.size)
+    # With only positive weights "score > 0" means "contains a query term"; otherwise (the
+    # idf floor of tiny corpora can be <= 0) matches are tracked explicitly.
+    matched = None if all(idf > 0 for _, idf in found) else np.zeros(seg.size, bool)
+    for tid, idf in found:
         lo, hi = seg.indptr[tid], seg.indptr[tid + 1]
         docs = seg.postings_doc[lo:hi]
-        tf = seg.postings_tf[lo:hi].astype(np.float64)
+        tf = seg.postings_tf[lo:hi]
         scores[docs] += idf * (tf * (K1 + 1) / (tf + norm[docs]))
-        matched[docs] = True
-    if scores is None:
-        return None
+        if matched is not None:
+            matched[docs] = True
+    if matched is None:
+        matched = scores > 0
     if alive is not None:
         matched &= alive
     positions = np.flatnonzero(matched)

@@ -100,7 +100,7 @@ class EmbeddedServer:
         if self.is_alive():
             return
         deadline = time.monotonic() + self._settings.embedded_start_timeout_s
-        for _ in range(3):
+        for attempt in range(3):
             self._spawn()
             try:
                 await self._wait_healthy(deadline)
@@ -109,7 +109,7 @@ class EmbeddedServer:
             except ModelUnreachable:
                 code = self.process.poll() if self.process else None
                 self.stop()
-                if not self._worth_another_start(code):
+                if attempt == 2 or not self._worth_another_start(code):
                     raise
 
     def _worth_another_start(self, exit_code: int | None) -> bool:
@@ -125,6 +125,8 @@ class EmbeddedServer:
         """Restart a dead (or, with `check_health`, unresponsive) server."""
         if self.is_alive() and (not check_health or await self.healthy()):
             return
+        if self.process is not None and self.process.poll() == -signal.SIGILL:
+            self.safe_cpu = True  # it crashed on a CPU instruction: do not crash the same way again
         await self.restart()
 
     async def restart(self) -> None:

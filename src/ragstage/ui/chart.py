@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import chainlit as cl
 
+from ragstage.ui.steps import short_model_label
+
 if TYPE_CHECKING:
     from ragstage.answer import AnswerResult
 
@@ -32,7 +34,8 @@ def latency_points(result: AnswerResult, message: int) -> list[LatencyPoint]:
     """One point per model call of the answer (compare and hybrid answers make two)."""
     stages = [stage for r in (result.compared or (result,)) for stage in r.metrics.stages]
     return [
-        LatencyPoint(message, s.stage, s.model_label, round(s.timings.ttft_ms, 1), round(s.timings.total_ms, 1))
+        LatencyPoint(message, s.stage, short_model_label(s.model_label),
+                     round(s.timings.ttft_ms, 1), round(s.timings.total_ms, 1))
         for s in stages
     ]
 

@@ -284,6 +284,15 @@ def thread_chat_settings(thread: ThreadDict) -> dict[str, Any]:
     return dict(settings) if isinstance(settings, dict) else {}
 
 
+_ANSWER_FOOTERS = ("\n\n**Sources:**", "\n\n**Passages given", "\n\n**Latency this chat:**")
+
+
+def _answer_text(output: str) -> str:
+    """The answer as the model gave it, without the footers the chat adds under it."""
+    cut = min((i for i in (output.find(f) for f in _ANSWER_FOOTERS) if i >= 0), default=len(output))
+    return output[:cut].strip()
+
+
 def chat_turns(thread: ThreadDict) -> list[tuple[str, str]]:
     """(question, answer) pairs: each person's message with the last assistant message after it
     (the answer, not the upload acknowledgement before it); failed answers are left out."""
@@ -297,7 +306,7 @@ def chat_turns(thread: ThreadDict) -> list[tuple[str, str]]:
                 turns.append((question, answer))
             question, answer = str(step.get("output") or ""), ""
         elif kind == "assistant_message" and question is not None and not step.get("isError"):
-            answer = str(step.get("output") or "")
+            answer = _answer_text(str(step.get("output") or ""))
     if question and answer:
         turns.append((question, answer))
     return turns

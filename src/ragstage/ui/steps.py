@@ -42,6 +42,11 @@ def retrieval_markdown(query: str, hits: Sequence[Hit], retrieval_ms: float) -> 
     return "\n".join(lines)
 
 
+def short_model_label(label: str) -> str:
+    """The model's name without how it was chosen (the welcome message says that)."""
+    return label.split(" (", 1)[0]
+
+
 def _ms(value: float) -> str:
     return f"{value:,.0f}"
 
@@ -54,7 +59,7 @@ def _tokens(stage: StageMetrics) -> str:
 def _stage_row(stage: StageMetrics) -> str:
     name = STEP_NAMES.get(stage.stage, stage.stage)
     return (
-        f"| {name} | {escape_inline(stage.model_label)} | {_ms(stage.timings.ttft_ms)} "
+        f"| {name} | {escape_inline(short_model_label(stage.model_label))} | {_ms(stage.timings.ttft_ms)} "
         f"| {_ms(stage.timings.decode_ms)} | {_ms(stage.timings.total_ms)} | {_tokens(stage)} "
         f"| {stage.decode_tokens_per_s:.1f} | ${stage.cost_usd:.6f} |"
     )
@@ -90,8 +95,8 @@ def compare_markdown(results: Sequence[AnswerResult]) -> str:
     fast_ms, slow_ms = fast_stage.timings.total_ms, slow_stage.timings.total_ms
     ratio = slow_ms / fast_ms if fast_ms > 0 else float("inf")
     return (
-        f"**{escape_inline(fast_stage.model_label)}** answered in {fast_ms / 1000:.1f} s, "
-        f"**{escape_inline(slow_stage.model_label)}** in {slow_ms / 1000:.1f} s: "
+        f"**{escape_inline(short_model_label(fast_stage.model_label))}** answered in {fast_ms / 1000:.1f} s, "
+        f"**{escape_inline(short_model_label(slow_stage.model_label))}** in {slow_ms / 1000:.1f} s: "
         f"the first was **{ratio:.1f}x faster** ({(slow_ms - fast_ms) / 1000:.1f} s less). "
         f"First token: {fast_stage.timings.ttft_ms:,.0f} ms vs {slow_stage.timings.ttft_ms:,.0f} ms; "
         f"cost ${fast_stage.cost_usd:.6f} vs ${slow_stage.cost_usd:.6f}."

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 STEPPED_STAGES = {"draft", "refine"}  # hybrid: streamed inside their own steps
 COMPARED_STAGES = {"slm", "llm"}  # compare: one message per model
 STOPPED_NOTE = "\n\n*(stopped)*"
+STOPPED_EARLY = "*(stopped before the model wrote anything)*"
 
 
 def new_step(name: str, type: str, **options: Any) -> cl.Step:
@@ -112,7 +113,8 @@ class TurnRenderer:
         target = self.live.pop(event.stage, None)
         if isinstance(target, cl.Step):
             target.output = escape_model_text(event.text) or "*(no text)*"
-            target.output += f"\n\n*{event.metrics.usage.completion_tokens} tokens in {event.metrics.timings.total_ms / 1000:.1f} s*"
+            seconds = event.metrics.timings.total_ms / 1000
+            target.output += f"\n\n*{event.metrics.usage.completion_tokens} tokens in {seconds:.1f} s*"
             await target.update()
         elif isinstance(target, cl.Message):
             self.live[event.stage] = target  # messages are completed on Done, with their final text
@@ -186,7 +188,8 @@ class TurnRenderer:
                 target.output += note
                 await target.update()
             else:
-                target.content += note
+                said_something = bool(target.content.strip())
+                target.content = target.content + note if said_something or not note else STOPPED_EARLY
                 await self.show(target)
         self.live.clear()
 

@@ -106,7 +106,8 @@ async def index_uploads(
             outcomes.append(await _index_one(element, destination, settings))
         except Exception as err:  # an unexpected failure is still this file's, not the chat's
             log.exception("upload %s failed", getattr(element, "name", "?"))
-            outcomes.append(UploadOutcome(element.name or "unnamed file", False, f"could not be read ({type(err).__name__})"))
+            reason = f"could not be read ({type(err).__name__})"
+            outcomes.append(UploadOutcome(element.name or "unnamed file", False, reason))
     limit = f"only {settings.upload_max_files} files are accepted per message; attach it again in another message"
     outcomes += [UploadOutcome(e.name or "unnamed file", False, limit) for e in extra]
     return outcomes

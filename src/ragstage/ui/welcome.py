@@ -70,7 +70,8 @@ def start_markdown(runtime: Runtime, endpoints: Mapping[str, ModelEndpoint | str
         "Ask about them, or attach .md, .txt, .pdf, .docx or .html files to ask about yours "
         "(they stay in this chat). Open the settings panel to switch between the models, "
         "hybrid draft->refine and side-by-side comparison. "
-        "The [browser page](/public/webgpu_demo.html) streams from the same models, or from one inside your browser tab.",
+        "The [browser page](/public/webgpu_demo.html) streams from the same models, "
+        "or from one inside your browser tab.",
     ]
     skipped = getattr(runtime.knowledge.report, "skipped", ())
     if skipped:

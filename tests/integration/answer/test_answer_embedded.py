@@ -61,13 +61,22 @@ async def test_slm_answer_streams_tokens_and_cites_only_retrieved_chunks(facts_i
     assert len(tokens) > 1, "the answer arrives token by token"
     assert "".join(t.text for t in tokens) == result.text
     assert result.hits[0].chunk.source == "lighthouse.md"
+    assert "1887" in result.text, "the answer carries the fact from the retrieved passage"
     retrieved = {hit.chunk.chunk_id for hit in result.hits}
     assert all(c.chunk.chunk_id in retrieved for c in result.citations)
-    assert all(f"[{c.n}]" in result.text or f"{c.n}" in result.text for c in result.citations)
     stage = result.metrics.stages[0]
     assert stage.role == "slm" and "SmolLM2" in stage.model_label
     assert 0 < stage.timings.ttft_ms <= stage.timings.total_ms
     assert stage.usage.completion_tokens > 1 and stage.decode_tokens_per_s > 0
+
+
+async def test_llm_answer_citations_point_at_the_retrieved_passage(facts_index, embedded_catalog) -> None:
+    # SmolLM2-135M answers correctly but does not write [n] marks; the 0.5B model does.
+    events = await _collect(facts_index, embedded_catalog, _options(mode="llm"))
+    result = events[-1].result
+    assert result.error is None and "[1]" in result.text
+    assert [(c.n, c.chunk.source) for c in result.citations] == [(1, "lighthouse.md")]
+    assert result.citations[0].chunk == result.hits[0].chunk
 
 
 async def test_hybrid_drafts_with_the_slm_and_refines_with_the_llm(facts_index, embedded_catalog) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fault_kit import QUESTION, ROOT, ScriptedServerProcess, remote_settings
+from fault_kit import QUESTION, ScriptedServerProcess, remote_settings
 from ragstage.answer import AnswerOptions, AnswerResult, Done, StageFailed, Token, answer_stream
 from ragstage.knowledge import KnowledgeBase
 from ragstage.runtime import Runtime

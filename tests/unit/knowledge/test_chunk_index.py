@@ -108,17 +108,20 @@ def test_searches_during_updates_see_the_old_or_the_new_version_never_a_mix():
     stop = threading.Event()
     seen: list[tuple[str, int]] = []
 
-    def writer() -> None:
-        for turn in range(40):
+    def writer() -> None:  # alternates versions until the reader has seen both (bounded)
+        for turn in range(2000):
             index.add(docs[2 if turn % 2 == 0 else 1])
-        stop.set()
+            if stop.is_set():
+                return
 
     thread = threading.Thread(target=writer)
     thread.start()
-    while not stop.is_set():
+    while thread.is_alive():
         hits = index.search("sentinel", k=50)
         versions = {word for h in hits for word in h.chunk.text.split() if word != "sentinel"}
         seen.append(("mixed" if len(versions) != 1 else versions.pop(), len(hits)))
+        if len(seen) >= 200 and {"v1", "v2"} <= {v for v, _ in seen}:
+            stop.set()
     thread.join()
     assert len({v for v, _ in seen}) == 2, "the reader never saw both versions"
     assert seen and all(version in expected and expected[version] == count for version, count in seen), seen[:5]

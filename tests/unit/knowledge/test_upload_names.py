@@ -71,3 +71,21 @@ def test_persist_does_not_follow_a_symlink_planted_in_the_folder(tmp_path: Path)
     (folder / "notes.md").symlink_to(outside)
     path = persist_upload(folder, "notes.md", b"upload text")
     assert path.name == "notes-2.md" and outside.read_text() == "precious"
+
+
+def test_persisted_upload_is_searchable_after_refresh_and_a_broken_one_changes_nothing(tmp_path: Path):
+    from ragstage.knowledge import KnowledgeBase
+    from ragstage.settings import Settings
+
+    folder = tmp_path / "knowledge"
+    folder.mkdir()
+    for name, text in (("a.md", "# A\n\nalpha words"), ("b.md", "# B\n\nbeta words"), ("c.md", "# C\n\ngamma")):
+        (folder / name).write_text(text)
+    kb = KnowledgeBase.open(folder, Settings(cache_dir=tmp_path / "cache"))
+    before = kb.index.search("beta words", 3)
+    with pytest.raises(DocumentError):
+        persist_upload(folder, "../evil.pdf", b"%PDF-1.4 broken")
+    assert kb.refresh().documents == 3 and kb.index.search("beta words", 3) == before
+    persist_upload(folder, "../../upload notes.md", b"# Upload\n\nzeppelin maintenance schedule")
+    kb.refresh()
+    assert kb.index.search("zeppelin", 1)[0].chunk.source == "upload notes.md"

@@ -1,0 +1,53 @@
+"""How an embedded llama.cpp server is launched (the running behaviour is tested in
+tests/integration/models)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+from ragstage.models.embedded import EmbeddedServer, free_port, server_command
+from ragstage.models.weights import EmbeddedModelSpec
+from ragstage.settings import Settings
+
+SPEC = EmbeddedModelSpec("slm", Path("/models/smol.gguf"), "smollm2-135m-instruct", "SmolLM2-135M-Instruct")
+
+
+def option(command: list[str], name: str) -> str:
+    return command[command.index(name) + 1]
+
+
+def test_server_runs_llama_cpp_with_settings_threads_context_and_a_clear_alias():
+    settings = Settings(_env_file=None, embedded_threads=2, embedded_ctx_tokens=3072)
+    command = server_command(SPEC, 43210, settings)
+    assert command[:3] == [sys.executable, "-m", "llama_cpp.server"]
+    assert option(command, "--model") == "/models/smol.gguf"
+    assert option(command, "--model_alias") == "smollm2-135m-instruct"
+    assert option(command, "--host") == "127.0.0.1" and option(command, "--port") == "43210"
+    assert option(command, "--n_threads") == "2" and option(command, "--n_threads_batch") == "2"
+    assert option(command, "--n_ctx") == "3072"
+    assert option(command, "--logits_all") == "false"
+    assert option(command, "--interrupt_requests") == "false"  # queue, never truncate another answer
+
+
+def test_safe_cpu_mode_runs_the_same_server_through_the_launcher():
+    command = server_command(SPEC, 43210, Settings(_env_file=None), safe_cpu=True)
+    assert command[1:3] == ["-m", "ragstage.models.llama_launcher"]
+    assert command[3:] == server_command(SPEC, 43210, Settings(_env_file=None))[3:]
+
+
+def test_a_server_killed_by_sigill_is_started_again_in_safe_cpu_mode_once():
+    server = EmbeddedServer(SPEC, Settings(_env_file=None))
+    assert server._worth_another_start(-signal.SIGILL) and server.safe_cpu
+    assert not server._worth_another_start(-signal.SIGILL)  # already safe: give up with the error
+
+
+def test_a_server_still_running_or_failing_otherwise_is_not_restarted_blindly():
+    server = EmbeddedServer(SPEC, Settings(_env_file=None))
+    assert not server._worth_another_start(None)
+    assert not server._worth_another_start(1)
+
+
+def test_free_ports_are_distinct_local_ports():
+    assert 0 < free_port() < 65536
