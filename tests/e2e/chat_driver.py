@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import ANSWER_TIMEOUT_MS
+from e2e_server import ANSWER_TIMEOUT_MS
 
 ASSISTANT = '.step[data-step-type="assistant_message"]'
 READY_TEXT = "ragstage is ready"

@@ -8,7 +8,7 @@ import pytest
 from chat_driver import (
     assistant_texts, choose, confirm_settings, expand_step, open_chat, open_settings, send, watch_answer,
 )
-from conftest import screenshot
+from e2e_server import screenshot
 
 from ragstage.ui.welcome import load_starters
 

@@ -53,7 +53,7 @@ def sections(doc: Document) -> list[Section]:
     result: list[Section] = []
     pending_start: int | None = None
     for (start, heading), (end, _) in zip(starts, starts[1:] + [(len(doc.text), "")]):
-        body = doc.text[start:end].split("\n", 1)[1] if heading else doc.text[start:end]
+        body = doc.text[start:end].partition("\n")[2] if heading else doc.text[start:end]
         begin = start if pending_start is None else pending_start
         if not body.strip():
             pending_start = begin if doc.text[start:end].strip() else pending_start

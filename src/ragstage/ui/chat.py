@@ -17,6 +17,7 @@ import chainlit.config
 from chainlit.context import context
 
 from ragstage.ui import settings_panel, uploads, welcome
+from ragstage.ui.escaping import escape_inline
 from ragstage.ui.files_folder import ensure_files_folder
 from ragstage.ui.services import services
 from ragstage.ui.session import ChatSession, current_session, store_session
@@ -60,7 +61,14 @@ async def _session(runtime: Runtime) -> ChatSession:
 async def start_chat() -> None:
     notice = cl.Message(content=STARTING_TEXT)
     await notice.send()
-    runtime = await services().runtime()
+    try:
+        runtime = await services().runtime()
+    except Exception as err:  # a broken knowledge folder or model set-up: say so, keep the page usable
+        log.exception("ragstage could not start")
+        notice.content = (f"**ragstage could not start:** {escape_inline(str(err) or type(err).__name__)}\n\n"
+                          "Fix the cause shown in the server log, then open a new chat to try again.")
+        await notice.update()
+        return
     session = await _session(runtime)
     found = welcome.known_endpoints(runtime)
     endpoints = {role: value for role, value in found.items() if not isinstance(value, str)}
@@ -83,12 +91,14 @@ async def handle_message(message: cl.Message) -> None:
     runtime = await services().runtime()
     session = await _session(runtime)
     if message.elements:
-        await _index_attachments(runtime, session, message.elements)
+        await _index_attachments(runtime, session, message.elements, bool(message.content.strip()))
     if message.content.strip():
         await answer_question(runtime, session, message.content.strip())
 
 
-async def _index_attachments(runtime: Runtime, session: ChatSession, elements: list[Any]) -> None:
+async def _index_attachments(
+    runtime: Runtime, session: ChatSession, elements: list[Any], question_follows: bool
+) -> None:
     persist = runtime.settings.uploads_persist
     destination = (
         uploads.SharedUploads(runtime.knowledge, runtime.settings.knowledge_dir) if persist
@@ -96,7 +106,7 @@ async def _index_attachments(runtime: Runtime, session: ChatSession, elements: l
     )
     outcomes = await uploads.index_uploads(elements, destination, runtime.settings)
     session.uploads += [o.name for o in outcomes if o.indexed]
-    await cl.Message(content=uploads.uploads_markdown(outcomes, persist)).send()
+    await cl.Message(content=uploads.uploads_markdown(outcomes, persist, question_follows)).send()
 
 
 async def answer_question(runtime: Runtime, session: ChatSession, question: str) -> None:

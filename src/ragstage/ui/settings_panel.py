@@ -28,8 +28,8 @@ _CONVERTERS = {
 
 
 def _served(alias: str, role: str, endpoint: ModelEndpoint | None) -> str:
-    if endpoint is None:
-        return f"{alias} ({role.upper()}, not available)"
+    if endpoint is None:  # not resolved yet (started on first use) or unavailable: the chat says which
+        return f"{alias} ({role.upper()})"
     if endpoint.display_name == alias:
         return f"{alias} ({role.upper()}, {endpoint.backend})"
     return f"{alias} ({role.upper()}) -> served by {endpoint.display_name} ({endpoint.backend})"

@@ -98,7 +98,8 @@ class TurnRenderer:
             await step.send()
             self.live[event.stage] = step
         elif event.stage in COMPARED_STAGES:
-            self.live[event.stage] = cl.Message(content=f"**{label}**\n\n")
+            name = escape_inline(steps.short_model_label(event.endpoint.label())) if event.endpoint else event.stage
+            self.live[event.stage] = cl.Message(content=f"**{name}** ({event.stage.upper()}):\n\n")
         else:
             self.answer_msg = cl.Message(content="")
             self.live[event.stage] = self.answer_msg

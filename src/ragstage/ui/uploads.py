@@ -113,7 +113,10 @@ async def index_uploads(
     return outcomes
 
 
-def uploads_markdown(outcomes: Sequence[UploadOutcome], persisted: bool) -> str:
+def uploads_markdown(outcomes: Sequence[UploadOutcome], persisted: bool, question_follows: bool = True) -> str:
+    indexed = any(o.indexed for o in outcomes)
     scope = "added to the shared knowledge folder" if persisted else "available in this chat only"
-    header = f"**Attached files** ({scope}):" if any(o.indexed for o in outcomes) else "**Attached files:**"
-    return "\n".join([header, *(o.markdown() for o in outcomes)])
+    lines = [f"**Attached files** ({scope}):" if indexed else "**Attached files:**", *(o.markdown() for o in outcomes)]
+    if indexed and not question_follows:
+        lines.append("\nAsk a question about them: answers can now cite them.")
+    return "\n".join(lines)

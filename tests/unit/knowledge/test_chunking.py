@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from knowledge_factories import text_document
 
 from ragstage.knowledge import Document, PageSpan, chunk_document
@@ -84,3 +86,28 @@ def test_a_single_huge_word_is_split_rather_than_overflowing():
 def test_invalid_sizes_are_rejected():
     with pytest.raises(ValueError):
         chunk_document(text_document("a b c"), size_tokens=10, overlap_tokens=10)
+
+
+@pytest.mark.parametrize("text", ["# Only a heading", "# Title\n## Sub", "intro\n# Last heading"])
+def test_headings_without_any_body_still_give_a_chunk(text: str):
+    chunks = chunk_document(text_document(text, "h.md", "md"), size_tokens=64, overlap_tokens=0)
+    assert chunks and "".join(c.text for c in chunks).replace("\n", "") == text.replace("\n", "")
+
+
+MARKDOWNISH = st.lists(
+    st.one_of(st.sampled_from(["# ", "## ", "### ", "```", "\n", "\n\n", " ", "\t", "—", "👋", "东京"]),
+              st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=30)),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=120, deadline=None)
+@given(text=MARKDOWNISH, kind=st.sampled_from(["md", "txt"]), size=st.integers(8, 80))
+def test_any_text_chunks_into_exact_spans_covering_every_word(text: str, kind: str, size: int):
+    doc = text_document(text, "f.md", kind)
+    chunks = chunk_document(doc, size_tokens=size, overlap_tokens=size // 4)
+    covered = [False] * len(text)
+    for chunk in chunks:
+        assert text[chunk.start_char:chunk.end_char] == chunk.text and chunk.text.strip() == chunk.text
+        covered[chunk.start_char:chunk.end_char] = [True] * len(chunk.text)
+    assert all(covered[i] for i, ch in enumerate(text) if not ch.isspace())

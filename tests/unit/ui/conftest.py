@@ -1,12 +1,9 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 
 import pytest
-from chainlit.context import ChainlitContext, context_var
-from chainlit.session import HTTPSession
-from ui_fakes import FakeCatalog, RecordingEmitter, ScriptedRuntime, endpoint, knowledge_of
+from ui_fakes import FakeCatalog, ScriptedRuntime, endpoint, knowledge_of, new_page
 
 from ragstage.knowledge import ChunkIndex, load_bytes
 from ragstage.settings import Settings
@@ -19,14 +16,6 @@ BM25 retrieval keeps small models factual: the answer cites the passage it used.
 Unsafe <script>alert(1)</script> text and ![tracker](http://example.com/x.png) stay inert.
 """
 PRICES = b"# Prices\n\nThe emulated cost uses hypothetical cloud prices per million tokens.\n"
-
-
-def new_page() -> RecordingEmitter:
-    """A fresh browser tab: its own Chainlit session and a recorder of what it receives."""
-    session = HTTPSession(id=str(uuid.uuid4()), client_type="webapp", thread_id=str(uuid.uuid4()))
-    emitter = RecordingEmitter(session)
-    context_var.set(ChainlitContext(session, emitter))
-    return emitter
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 from types import SimpleNamespace
 
 import pytest
-from ui_fakes import PAUSE, endpoint, result, simple_answer, stage_metrics
+from ui_fakes import PAUSE, endpoint, new_page, result, simple_answer, stage_metrics
 
 from ragstage.answer import Done, Escalation, Retrieved, StageFailed, StageFinished, StageStarted, Token
 from ragstage.models import ModelUnreachable
@@ -226,8 +226,6 @@ async def test_uploads_are_indexed_for_this_session_only_and_bad_files_are_named
 
 
 async def test_another_session_never_sees_my_upload(page, runtime, tmp_path):
-    from conftest import new_page
-
     secret = tmp_path / "secret.txt"
     secret.write_text("The launch code word is marmalade.")
     await ask("", SimpleNamespace(name="secret.txt", path=str(secret), mime="text/plain", type="file"))
@@ -268,3 +266,26 @@ async def test_starter_button_asks_its_question_in_a_task_the_stop_button_can_ca
     user = [m for m in page.messages() if m["type"] == "user_message"]
     assert user and user[0]["output"] == "What keeps small models factual?"
     assert ("task_start", None) in page.events and ("task_end", None) in page.events
+
+
+async def test_a_runtime_that_cannot_start_is_explained_in_the_chat(page):
+    from ragstage.ui.services import ChatServices, install_services
+
+    async def broken_start():
+        raise RuntimeError("knowledge folder /nowhere does not exist")
+
+    previous = install_services(ChatServices(start_runtime=broken_start))
+    try:
+        await chat.start_chat()
+    finally:
+        install_services(previous)
+    shown = page.messages()[-1]["output"]
+    assert "could not start" in shown and "/nowhere does not exist" in shown
+
+
+async def test_an_upload_without_a_question_invites_one(page, runtime, tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("The staging server is called heron.")
+    await ask("", SimpleNamespace(name="note.txt", path=str(note), mime="text/plain", type="file"))
+    assert "Ask a question about them" in page.messages()[-1]["output"]
+    assert runtime.calls == []  # nothing to answer yet

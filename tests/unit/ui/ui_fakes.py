@@ -8,12 +8,15 @@ the browser are replaced.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from chainlit.context import ChainlitContext, context_var
 from chainlit.emitter import BaseChainlitEmitter
+from chainlit.session import HTTPSession
 
 from ragstage.answer import AnswerResult, Citation, Done, Retrieved, StageFinished, StageStarted, Token
 from ragstage.knowledge import Chunk, ChunkIndex, Hit
@@ -22,6 +25,14 @@ from ragstage.models import ModelEndpoint
 from ragstage.settings import Settings
 
 PAUSE = object()  # in a script: wait until the test releases the stream
+
+
+def new_page() -> RecordingEmitter:
+    """A fresh browser tab: its own Chainlit session and a recorder of what it receives."""
+    session = HTTPSession(id=str(uuid.uuid4()), client_type="webapp", thread_id=str(uuid.uuid4()))
+    emitter = RecordingEmitter(session)
+    context_var.set(ChainlitContext(session, emitter))
+    return emitter
 
 
 class RecordingEmitter(BaseChainlitEmitter):
