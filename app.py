@@ -8,7 +8,7 @@ import chainlit as cl
 import chainlit.config
 import chainlit.server
 
-from ragstage.ui import chat
+from ragstage.ui import chat, history
 from ragstage.ui.files_folder import use_private_files_folder
 from ragstage.ui.offline import install_offline_template
 from ragstage.ui.services import services
@@ -48,6 +48,7 @@ async def on_starter(action: cl.Action) -> None:
 
 @cl.on_app_startup
 async def on_app_startup() -> None:
+    await history.prepare_tables()  # no-op unless sign-in (and so history) is on
     await chat.warm_up()
 
 
@@ -59,13 +60,12 @@ async def on_app_shutdown() -> None:
 # --- sign-in and chat history (owned by ragstage.ui.auth / ragstage.ui.history) -----------
 # Off unless RAGSTAGE_USERS_FILE is set; then chats persist (RAGSTAGE_DATABASE_URL) and resume.
 from ragstage.settings import Settings  # noqa: E402
-from ragstage.ui import auth, history  # noqa: E402
+from ragstage.ui import auth  # noqa: E402
 
 _sign_in_settings = Settings()
 if auth.sign_in_enabled(_sign_in_settings):
     cl.password_auth_callback(auth.configure_sign_in(_sign_in_settings))
     cl.data_layer(history.install(_sign_in_settings))
-    cl.on_app_startup(history.prepare_tables)
     cl.on_chat_resume(history.resume_chat)
 
 # --- end of sign-in and chat history block -------------------------------------------------
