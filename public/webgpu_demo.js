@@ -77,7 +77,8 @@ async function loadConfig() {
   const { limits, knowledge_base: kb } = state.config;
   ui.prompt.maxLength = limits.question_chars;
   ui.context.maxLength = limits.context_chars;
-  ui.maxTokens.max = String(limits.max_answer_tokens);
+  // No `max` attribute: an out-of-range value would silently block the form; the server caps it.
+  ui.maxTokens.title = `The app answers with at most ${limits.max_answer_tokens} tokens.`;
   if (!ui.maxTokens.value) ui.maxTokens.value = String(limits.max_answer_tokens);
   ui.kbNote.textContent = `${kb.documents} documents, ${kb.chunks} passages`;
   describeModels();

@@ -102,18 +102,21 @@ def test_reference_box_grounds_the_answer(demo):
         assert "[1]" in demo.page.inner_text("#sources") or "reference" in demo.page.inner_text("#sources").lower()
 
 
-def test_stop_stops_generation_and_adds_no_chart_point(demo):
-    demo.ask("Write a long story about the launch, with many details.", mode="slm",
-             context=CODE_CONTEXT.format(word="BLUEFALCON"), max_tokens=64)
-    demo.page.wait_for_function("() => document.querySelector('#answer .stage-text')?.textContent.length > 0",
-                                timeout=120_000)
+def test_stop_stops_generation_adds_no_chart_point_and_the_next_request_works(demo):
+    # Stopped during prefill: the answer cap is short, so a click after the first token could
+    # race the end of the answer; before the first token it cannot.
+    demo.ask("Write a long story about the launch, with many details.", mode="llm",
+             context=CODE_CONTEXT.format(word="BLUEFALCON"), max_tokens=40)
     demo.page.click("#stop")
     assert demo.wait_until_finished(10_000) == "Stopped."
-    stopped_at = demo.answer()
+    stopped_at = demo.page.inner_text("#answer")
     demo.page.wait_for_timeout(1500)
-    assert demo.answer() == stopped_at
+    assert demo.page.inner_text("#answer") == stopped_at
     assert demo.chart_points() == []
-    assert demo.page.is_enabled("#generate")
+    demo.ask("What is the code word for the launch?", mode="llm", context=CODE_CONTEXT.format(word="BLUEFALCON"),
+             max_tokens=5)
+    assert demo.wait_until_finished().startswith("Done: first token")
+    assert len(demo.chart_points()) == 1
 
 
 def test_in_tab_engine_generates_with_the_bundled_model_and_reports_its_backend(demo):

@@ -9,6 +9,7 @@ A target whose server cannot be reached is recorded as failed and the run moves 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from contextlib import aclosing
@@ -97,6 +98,7 @@ class TargetRun:
     first_answer_s: float | None  # the warm-up answer
     peak_rss_mb: dict[str, float | None]
     samples: tuple[AnswerSample, ...] = field(default_factory=tuple)
+    load_average_1m: float | None = None  # when the target started: other work skews latency
 
     @property
     def cold_start_s(self) -> float | None:
@@ -217,11 +219,12 @@ def _endpoint_info(endpoint: Any, pid: int | None) -> dict[str, Any]:
 
 async def _measure(runtime: Runtime, catalog: Any, target: BenchTarget, config: BenchConfig,
                    hooks: BenchHooks) -> TargetRun:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     started = time.perf_counter()
     try:
         endpoints = {role: await catalog.resolve(role) for role in target.roles}
     except ModelError as err:
-        return TargetRun(target.name, target.mode, "failed", str(err), {}, None, None, {})
+        return TargetRun(target.name, target.mode, "failed", str(err), {}, None, None, {}, load_average_1m=load)
     resolve_s = time.perf_counter() - started
     pids = {role: server_pid(catalog, role, endpoint.base_url) for role, endpoint in endpoints.items()}
     options = bench_options(runtime, target, config)
@@ -250,6 +253,7 @@ async def _measure(runtime: Runtime, catalog: Any, target: BenchTarget, config: 
         first_answer_s=warm[0].total_ms / 1000 if warm and warm[0].ok else None,
         peak_rss_mb=sampler.peak_mb(),
         samples=tuple(samples),
+        load_average_1m=load,
     )
 
 

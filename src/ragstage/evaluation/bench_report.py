@@ -46,7 +46,7 @@ def _summary_rows(summaries: Sequence[TargetSummary]) -> list[list[str]]:
             fmt(s.cold_start_s, 1), _p(s.ttft_ms, "p50"), _p(s.ttft_ms, "p95"),
             _p(s.total_ms, "p50"), _p(s.total_ms, "p95"), fmt(s.decode_tokens_per_s_p50, 1),
             f"{fmt(s.prompt_tokens_mean)} / {fmt(s.completion_tokens_mean)}", _peak(s),
-            fmt_usd(s.cost_per_answer_usd), fmt_usd(s.cost_per_1k_answers_usd),
+            fmt_usd(s.cost_per_answer_usd), fmt_usd(s.cost_per_1k_answers_usd), fmt(s.load_average_1m, 1),
         ]
         for s in summaries
     ]
@@ -90,10 +90,11 @@ def markdown(summaries: Sequence[TargetSummary], config: BenchConfig, machine: d
         "",
         table(["target", "model", "status", "answers", "cold start s", "TTFT p50 ms", "TTFT p95 ms",
                "total p50 ms", "total p95 ms", "decode tok/s p50", "tokens in / out", "peak RSS MB",
-               "cost / answer", "cost / 1k answers"], _summary_rows(summaries)),
+               "cost / answer", "cost / 1k answers", "load at start"], _summary_rows(summaries)),
         "",
         "Cold start = finding or starting the server + the first (warm-up) answer. Decode tok/s = "
-        "(completion tokens - 1) / time after the first token. Costs are emulated from the price table.",
+        "(completion tokens - 1) / time after the first token. Costs are emulated from the price table. "
+        "Load at start = 1-minute load average when the target began: compare targets measured under similar load.",
     ]
     if len(config.prompts) == 1 and config.rounds > 1:
         lines += ["", "Note: one prompt repeated. llama.cpp-style servers reuse a cached prompt prefix, so "
@@ -141,5 +142,5 @@ def _run_header(run: TargetRun) -> dict[str, Any]:
     return {
         "target": run.target, "mode": run.mode, "status": run.status, "error": run.error,
         "endpoints": run.endpoints, "resolve_s": run.resolve_s, "first_answer_s": run.first_answer_s,
-        "cold_start_s": run.cold_start_s, "peak_rss_mb": run.peak_rss_mb,
+        "cold_start_s": run.cold_start_s, "peak_rss_mb": run.peak_rss_mb, "load_average_1m": run.load_average_1m,
     }

@@ -55,6 +55,7 @@ class TargetSummary:
     decomposition_ms: dict[str, float]  # mean of each part; the parts sum to the mean total
     stages: tuple[StageSummary, ...]
     escalation_rate: float | None  # hybrid: share of answers whose draft was refined
+    load_average_1m: float | None = None  # machine load when the target started
 
 
 def _stage_summary(stage_samples: Sequence[StageSample]) -> StageSummary:
@@ -119,4 +120,5 @@ def summarize_target(run: TargetRun) -> TargetSummary:
         else {},
         stages=_stages(answers),
         escalation_rate=mean(escalations) if escalations else None,
+        load_average_1m=run.load_average_1m,
     )

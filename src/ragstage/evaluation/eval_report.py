@@ -15,7 +15,7 @@ SCATTER_FILE = "eval-quality-vs-latency.png"
 RUBRIC_NOTE = (
     "Rubric (1-5, each `1 + 4 x component`): **factuality** = (2 x fact recall + groundedness + "
     "citation precision) / 4 for answerable questions (missing values count 0), 1 or 0 for declining "
-    "an unanswerable one; **coherence** = share of 4 checks passed (not empty; finished, not cut at the "
+    "an unanswerable one; **coherence** = share of 4 checks passed (has words, not only [n] marks; finished, not cut at the "
     "token limit; distinct word trigrams >= 60%; every [n] points at a shown source); **concision** = "
     f"min(1, {quality.CONCISE_WORDS} / answer words). **quality** = share of all questions handled right "
     "(every fact stated, or an unanswerable question declined)."

@@ -9,7 +9,7 @@ Rubric (each 1-5, `1 + 4 x component`, component in 0..1):
 - factuality: answerable -> (2 x fact_recall + groundedness + citation_precision) / 4, a missing
   groundedness or citation precision counting 0 (an uncited answer is not shown to be grounded);
   unanswerable -> 1 when the answer declines, else 0.
-- coherence: share of four checks passed: not empty; finished (no error, not cut at the token
+- coherence: share of four checks passed: has words (not only [n] marks); finished (no error, not cut at the token
   limit); not repetitive (distinct word trigrams >= 60%); every [n] points at a shown source.
 - concision: the conciseness score (empty answer -> 0).
 """
@@ -104,7 +104,7 @@ def distinct_trigram_ratio(text: str) -> float:
 
 
 def coherence_component(answer: ObservedAnswer) -> float:
-    if not answer.text.strip():
+    if word_count(answer.text) == 0:  # empty, or nothing but citation marks ("[1] [2]")
         return 0.0
     checks = (
         True,

@@ -133,3 +133,10 @@ def test_failed_stage_and_invented_citation_lose_coherence():
     scores = score_answer(BM25, observed("k1 = 1.5 [1][7]", cited=(PASSAGE, None), error="refine failed"))
     assert scores.coherence == 3.0  # not finished, citation [7] points nowhere
     assert scores.citation_precision == 0.5
+
+
+def test_an_answer_of_only_citation_marks_counts_as_empty():
+    scores = score_answer(BM25, observed("[1] [2]", cited=(PASSAGE, OTHER)))
+    assert scores.answer_words == 0 and not scores.correct
+    assert (scores.coherence, scores.concision) == (1.0, 1.0)
+    assert scores.groundedness is None and scores.citation_precision == 0.5

@@ -39,7 +39,7 @@ def test_bench_report_writes_tables_raw_json_and_charts(tmp_path):
     assert len(document["runs"][0]["samples"]) == 6  # warm-up kept in the raw data, marked round 0
     assert document["summary"][0]["ttft_ms"]["p50"] <= document["summary"][0]["ttft_ms"]["p95"]
     markdown = open(files["markdown"]).read()
-    assert "| slm | SmolLM2 | ok | 4/4 |" in markdown
+    assert "| slm | SmolLM2 | ok | 4/4 |" in markdown and "load at start" in markdown
     assert "auto escalation refined 100% of drafts" in markdown
     assert "**llm** (failed): Could not reach the LLM" in markdown
     assert "![latency](bench-latency.png)" in markdown
