@@ -11,7 +11,7 @@ import sys
 import psutil
 import pytest
 
-from conftest import ROOT, _stop, screenshot, start_chainlit
+from e2e_server import ROOT, _stop, screenshot, start_chainlit
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from scripted_openai_server import ScriptedServerProcess  # noqa: E402

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, _stop, screenshot, start_chainlit
+from e2e_server import ROOT, _stop, screenshot, start_chainlit
 from ragstage.accounts import set_user
 
 sys.path.insert(0, str(ROOT / "benchmarks"))

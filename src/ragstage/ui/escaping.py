@@ -11,7 +11,8 @@ from __future__ import annotations
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # Characters that start inline markup, links/images or table cells. ("-", "+", "." and "("
 # only form lists or link targets together with these, so they stay readable as they are.)
-_MARKDOWN_PUNCTUATION = set("\\`*_[]#!|~")
+# ":" starts a directive ("upload:notes.md" would render as a broken ":notes" directive).
+_MARKDOWN_PUNCTUATION = set("\\`*_[]#!|~:")
 
 
 def escape_document_text(text: str) -> str:

@@ -73,9 +73,10 @@ def start_markdown(runtime: Runtime, endpoints: Mapping[str, ModelEndpoint | str
         "The [browser page](/public/webgpu_demo.html) streams from the same models, "
         "or from one inside your browser tab.",
     ]
-    skipped = getattr(runtime.knowledge.report, "skipped", ())
-    if skipped:
-        lines.append(f"\n{len(skipped)} file(s) in the knowledge folder could not be read and were skipped.")
+    report = runtime.knowledge.report
+    if report.skipped:
+        lines.append(f"\n{len(report.skipped)} file(s) in the knowledge folder could not be read and were skipped.")
+    lines += [f"\n**Note:** {escape_inline(warning)}" for warning in report.warnings]
     return "\n".join(lines)
 
 

@@ -162,7 +162,7 @@ def endpoint(role: str) -> ModelEndpoint:
 
 
 def knowledge_of(index: ChunkIndex) -> Any:
-    return SimpleNamespace(index=index, report=SimpleNamespace(skipped=[]))
+    return SimpleNamespace(index=index, report=SimpleNamespace(skipped=[], warnings=[]))
 
 
 def chunk(source: str, text: str, *, heading: str = "", page: int | None = None, ordinal: int = 0) -> Chunk:
