@@ -11,6 +11,7 @@ from contextlib import aclosing
 
 from ragstage.answer.citations import citations_for
 from ragstage.answer.escalation import decide_escalation
+from ragstage.answer.prompt import strip_echoed_markup
 from ragstage.answer.result import AnswerEvent, AnswerResult, Done, Escalation
 from ragstage.answer.stage import StageRun, TurnContext, resolve_stage, stream_stage
 from ragstage.metrics import TurnMetrics
@@ -31,6 +32,7 @@ def finish(
 ) -> AnswerResult:
     """The result of a turn whose final text came from `cited_from` (default: the last run)."""
     source_run = cited_from or runs[-1]
+    text = strip_echoed_markup(text)
     metrics = TurnMetrics(
         retrieval_ms=ctx.retrieval_ms,
         stages=tuple(run.metrics for run in runs if run.metrics is not None),

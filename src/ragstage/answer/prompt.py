@@ -42,6 +42,8 @@ ELLIPSIS = " …"
 
 _DELIMITER = re.compile(r"<(\s*/?\s*(?:source|draft)\b)", re.IGNORECASE)
 _CHAT_MARKER = re.compile(r"<\|")
+_ECHOED_OPENING = re.compile(r'<\s*source\s+id="?(\d+)"?[^>\n]*>', re.IGNORECASE)
+_ECHOED_TAG = re.compile(r"<\s*/?\s*(?:source|draft)\b[^>\n]*>", re.IGNORECASE)
 _CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 
@@ -60,6 +62,14 @@ class Prompt:
 def neutralize(text: str) -> str:
     """Escape anything in untrusted text that could end its block or fake a chat turn."""
     return _CHAT_MARKER.sub("< |", _DELIMITER.sub(r"&lt;\1", text))
+
+
+def strip_echoed_markup(text: str) -> str:
+    """Small models sometimes copy the prompt's source tags into their answer. An echoed opening
+    tag names the source the model is quoting, so it becomes that source's [n]; other tags are
+    noise on screen and are dropped."""
+    cited = _ECHOED_OPENING.sub(lambda match: f"[{match.group(1)}]", text)
+    return _ECHOED_TAG.sub("", cited).strip()
 
 
 def _attribute(value: str, limit: int = 80) -> str:

@@ -58,6 +58,13 @@ async def test_slm_mode_streams_tokens_then_ends_with_a_cited_result(model, inde
     assert model.calls[0].params.max_tokens == 64
 
 
+async def test_echoed_source_tags_leave_the_answer_and_become_citations(model, index, make_options) -> None:
+    model.queue("slm", 'The embedded model:\n<source id="1" title="Embedded">\nSmolLM2-135M-Instruct.</source>')
+    result = (await _events(model, index, make_options(mode="slm")))[-1].result
+    assert result.text == "The embedded model:\n[1]\nSmolLM2-135M-Instruct."
+    assert [(c.n, c.chunk.chunk_id) for c in result.citations] == [(1, "doc1.md#0001")]
+
+
 async def test_llm_mode_uses_the_llm_role_and_its_price(model, index, make_options) -> None:
     model.queue("llm", REFINED)
     result = await answer("Which?", index=index, catalog=model, options=make_options(mode="llm"), stream_fn=model.stream_chat)

@@ -159,3 +159,12 @@ def test_a_long_source_without_spaces_is_still_shown_in_part() -> None:
     prompt = build_prompt("灯塔何时建成?", [make_hit(1, text)], budget_tokens=300)
     (_, body), = BLOCK.findall(_user(prompt))
     assert len(body) > 50 and text.startswith(body.removesuffix(" …"))
+
+
+def test_an_echoed_source_tag_becomes_that_sources_citation_and_other_tags_vanish():
+    from ragstage.answer.prompt import strip_echoed_markup
+
+    echoed = 'The embedded models:\n<source id="2" title="Embedded default">\nSmolLM2 and Qwen.</source>'
+    assert strip_echoed_markup(echoed) == "The embedded models:\n[2]\nSmolLM2 and Qwen."
+    assert strip_echoed_markup("<draft>Short draft</draft> [1]") == "Short draft [1]"
+    assert strip_echoed_markup("3 < 5 and a <b>bold</b> claim") == "3 < 5 and a <b>bold</b> claim"
