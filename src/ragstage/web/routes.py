@@ -110,9 +110,7 @@ def _add_api_routes(router: APIRouter, get_runtime: GetRuntime, engine: InTabEng
     @router.post(f"{API_PREFIX}/stream")
     async def stream(request: Request) -> Response:
         try:
-            body = parse_stream_request(await request.body())
-            runtime = await _runtime(get_runtime)
-            index = await _index_for(body, runtime)
+            body, runtime, index = await _question_context(request, get_runtime)
         except RequestRejected as err:
             return _rejected(err)
         events = runtime.answer_stream(body.question, page_options(body, runtime.settings), index=index)
@@ -123,9 +121,7 @@ def _add_api_routes(router: APIRouter, get_runtime: GetRuntime, engine: InTabEng
     @router.post(f"{API_PREFIX}/prompt")
     async def prompt(request: Request) -> Response:
         try:
-            body = parse_stream_request(await request.body())
-            runtime = await _runtime(get_runtime)
-            index = await _index_for(body, runtime)
+            body, runtime, index = await _question_context(request, get_runtime)
         except RequestRejected as err:
             return _rejected(err)
         options = page_options(body, runtime.settings)
@@ -159,6 +155,13 @@ async def _runtime(get_runtime: GetRuntime) -> Runtime:
     except Exception as err:
         log.exception("the browser page could not get the app's runtime")
         raise RequestRejected(503, f"the app is not ready: {err}") from None
+
+
+async def _question_context(request: Request, get_runtime: GetRuntime) -> tuple[StreamRequest, Runtime, ChunkIndex]:
+    """What both question endpoints need; raises RequestRejected with the reason for the page."""
+    body = parse_stream_request(await request.body())
+    runtime = await _runtime(get_runtime)
+    return body, runtime, await _index_for(body, runtime)
 
 
 async def _index_for(body: StreamRequest, runtime: Runtime) -> ChunkIndex:
