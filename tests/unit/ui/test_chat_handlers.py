@@ -37,6 +37,14 @@ async def test_chat_start_names_the_serving_models_knowledge_size_and_starters(p
     assert any("gpt-oss-20b" in label and "Qwen2.5-Coder-0.5B-Instruct" in label for label in mode_labels)
 
 
+async def test_chat_start_tells_when_the_knowledge_base_runs_without_its_cache(page, runtime):
+    warning = "cache folder .ragstage/cache is not writable: running without a cache"
+    runtime.knowledge.report.warnings.append(warning)
+    await chat.start_chat()
+    welcome = page.messages()[-1]["output"]
+    assert "running without a cache" in welcome and "**Note:**" in welcome
+
+
 async def test_settings_apply_to_the_next_message_and_stay_for_the_session(page, runtime):
     await chat.start_chat()
     await chat.update_settings({"mode": "hybrid", "top_k": 7.0, "temperature": 0.5, "max_answer_tokens": 64,
