@@ -8,7 +8,7 @@ from ragstage.answer.citations import cited_numbers, citations_for
 from ragstage.answer.escalation import decide_escalation
 from ragstage.answer.modes import MODES
 from ragstage.answer.options import AnswerOptions, EscalationPolicy, Mode
-from ragstage.answer.pipeline import NOT_COVERED, answer, answer_stream
+from ragstage.answer.pipeline import NOT_COVERED, answer, answer_stream, relevant_hits
 from ragstage.answer.prompt import SYSTEM_PROMPT, Prompt, build_prompt
 from ragstage.answer.result import (
     AnswerEvent,
@@ -45,6 +45,7 @@ __all__ = [
     "Token",
     "answer",
     "answer_stream",
+    "relevant_hits",
     "build_prompt",
     "citations_for",
     "cited_numbers",

@@ -14,6 +14,7 @@ from ragstage.answer.modes import mode_runner
 from ragstage.answer.options import AnswerOptions
 from ragstage.answer.result import AnswerEvent, AnswerResult, Done, Retrieved
 from ragstage.answer.stage import EndpointResolver, StreamFn, TurnContext
+from ragstage.knowledge import analyze
 from ragstage.metrics import TurnMetrics
 
 if TYPE_CHECKING:
@@ -23,6 +24,20 @@ NOT_COVERED = (
     "The knowledge base does not cover this: no passage is relevant enough to answer from. "
     "Try other words, add a document, or turn on \"answer anyway\"."
 )
+
+
+# BM25Okapi's IDF is positive only for a term found in fewer than half of the documents, so
+# with fewer than this many documents every score is zero or negative and a floor means nothing.
+MIN_DOCUMENTS_FOR_SCORE_FLOOR = 3
+
+
+def relevant_hits(question: str, hits: Sequence[Hit], index: ChunkIndex, score_floor: float) -> tuple[Hit, ...]:
+    """The hits worth answering from: above the score floor, or, in a folder too small for BM25
+    scores to mean anything, sharing at least one query term."""
+    if index.document_count >= MIN_DOCUMENTS_FOR_SCORE_FLOOR:
+        return tuple(hit for hit in hits if hit.score >= score_floor)
+    terms = set(analyze(question))
+    return tuple(hit for hit in hits if terms & set(analyze(hit.chunk.text)))
 
 
 def _search(index: ChunkIndex, question: str, k: int) -> tuple[tuple[Hit, ...], float]:
@@ -71,7 +86,7 @@ async def answer_stream(
     # thread hand-off cost more than that on a busy 2-core machine.
     hits, retrieval_ms = _search(index, question, options.top_k)
     yield Retrieved(hits, retrieval_ms)
-    relevant = tuple(hit for hit in hits if hit.score >= options.score_floor)
+    relevant = relevant_hits(question, hits, index, options.score_floor)
     if not relevant and not options.answer_anyway:
         yield Done(not_covered_result(question, options, hits, retrieval_ms, started))
         return

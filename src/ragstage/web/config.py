@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from ragstage.answer import NOT_COVERED, AnswerOptions, build_prompt
+from ragstage.answer import NOT_COVERED, AnswerOptions, build_prompt, relevant_hits
 from ragstage.models import ModelError
 from ragstage.web.assets import InTabEngine
 from ragstage.web.request import MAX_CONTEXT_CHARS, MAX_QUESTION_CHARS, StreamRequest
@@ -59,7 +59,7 @@ def _source(n: int, hit: Hit) -> dict[str, Any]:
 def page_prompt(body: StreamRequest, index: ChunkIndex, options: AnswerOptions) -> dict[str, Any]:
     """The grounded prompt for the in-tab engine, chosen exactly as the answer pipeline does."""
     hits = tuple(index.search(body.question, options.top_k))
-    relevant = tuple(hit for hit in hits if hit.score >= options.score_floor)
+    relevant = relevant_hits(body.question, hits, index, options.score_floor)
     if not relevant and not options.answer_anyway:
         return {"covered": False, "message": NOT_COVERED, "messages": [], "sources": []}
     prompt = build_prompt(

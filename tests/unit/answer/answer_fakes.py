@@ -110,6 +110,7 @@ def make_hit(rank: int, text: str, score: float = 5.0, *, source: str = "", head
 class FakeIndex:
     hits: list[Hit]
     queries: list[str] = field(default_factory=list)
+    document_count: int = 20  # a knowledge base large enough for the BM25 score floor
 
     def search(self, query: str, k: int) -> list[Hit]:
         self.queries.append(query)

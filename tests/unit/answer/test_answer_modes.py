@@ -247,3 +247,18 @@ async def test_events_carry_retrieval_and_endpoint_details(model, index, make_op
     done = events[-1]
     assert isinstance(done, Done) and done.result.metrics.total_ms >= retrieved.retrieval_ms
     assert not any(isinstance(e, StageFailed) for e in events)
+
+
+async def test_a_one_document_folder_still_answers_questions_that_share_its_terms(model, make_options) -> None:
+    """BM25Okapi scores every passage of a 1-document index at or below zero; the score floor
+    must not turn that into "not covered" for a question the document does answer."""
+    from ragstage.knowledge import ChunkIndex, load_bytes
+
+    index = ChunkIndex()
+    index.add(load_bytes("launch.md", b"# Launch\n\nThe launch code word is BLUEFALCON.\n", "launch.md"))
+    assert all(hit.score <= 0 for hit in index.search("launch code word", 4))
+    model.queue("slm", "The code word is BLUEFALCON [1].")
+    answered = (await _events(model, index, make_options(mode="slm"), question="What is the launch code word?"))[-1]
+    assert answered.result.answered_by_model and "BLUEFALCON" in answered.result.text
+    unrelated = (await _events(model, index, make_options(mode="slm"), question="Which GPU is fastest?"))[-1]
+    assert not unrelated.result.answered_by_model and unrelated.result.text == NOT_COVERED
