@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -128,7 +129,24 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+# One client (and so one connection pool) per event loop and endpoint: building a client per
+# call cost a fresh TCP connection and client set-up on every answer's critical path. Keyed by
+# loop because an httpx pool must not be shared across event loops (each CLI run and test has
+# its own); the weak keys let a finished loop's clients go with it.
+_shared_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, AsyncOpenAI]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _client_for(endpoint: ModelEndpoint, params: GenerationParams) -> AsyncOpenAI:
+    per_loop = _shared_clients.setdefault(asyncio.get_running_loop(), {})
+    key = (endpoint.base_url, endpoint.api_key, params.first_token_timeout_s)
+    if key not in per_loop:
+        per_loop[key] = _new_client(endpoint, params)
+    return per_loop[key]
+
+
+def _new_client(endpoint: ModelEndpoint, params: GenerationParams) -> AsyncOpenAI:
     timeout = httpx.Timeout(
         connect=min(10.0, params.first_token_timeout_s),
         read=params.first_token_timeout_s,  # also the longest silence tolerated mid-answer
@@ -236,7 +254,6 @@ async def stream_chat(
     """
     started = time.perf_counter()
     request = _request(endpoint, messages, params)
-    owned = client is None
     api = _client_for(endpoint, params) if client is None else client.with_options(max_retries=0)
     state = _CallState(endpoint)
     stream = chunks = None
@@ -255,8 +272,6 @@ async def stream_chat(
         yield _completion(state, messages, (started, sent, first, ended))
     finally:
         await _close(stream, chunks)
-        if owned:
-            await api.close()
 
 
 async def _explain_empty_stream(

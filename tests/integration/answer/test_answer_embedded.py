@@ -104,3 +104,20 @@ async def test_a_question_the_documents_do_not_cover_starts_no_model(facts_index
     events = [e async for e in answer_stream("quantum chromodynamics gluon", index=facts_index,
                                              catalog=embedded_catalog, options=_options(), stream_fn=must_not_stream)]  # fmt: skip
     assert not events[-1].result.answered_by_model and calls == []
+
+
+async def test_compare_mode_answers_with_both_real_models_each_with_its_own_metrics(facts_index, embedded_catalog) -> None:
+    events = await _collect(facts_index, embedded_catalog, _options(mode="compare", max_answer_tokens=24))
+    started = [e.stage for e in events if isinstance(e, StageStarted)]
+    assert sorted(started) == ["llm", "slm"]
+    result = events[-1].result
+    assert result.mode == "compare" and result.error is None
+    by_role = {sub.role: sub for sub in result.compared}
+    assert set(by_role) == {"slm", "llm"}
+    for role, sub in by_role.items():
+        streamed = "".join(e.text for e in events if isinstance(e, Token) and e.stage == role)
+        assert sub.text.strip() and streamed.strip(), f"{role} answered"
+        (stage,) = sub.metrics.stages
+        assert stage.role == role and 0 < stage.timings.ttft_ms <= stage.timings.total_ms
+    assert "SmolLM2" in by_role["slm"].metrics.stages[0].model_label
+    assert "Qwen" in by_role["llm"].metrics.stages[0].model_label

@@ -94,3 +94,14 @@ def check_eval_report(out: Path, measured_modes: list[str], questions: int) -> d
         assert summary["total_ms"]["p50"] <= summary["total_ms"]["p95"]
         assert f"| {mode} |" in markdown
     return document
+
+
+WORKSHOP_VARIABLES = ("BENCH_MODELS", "BENCH_ROUNDS", "BENCH_PROMPT", "BENCH_STREAM", "COMPARE_PROMPT")
+
+
+def use_environment(monkeypatch, values: dict[str, str]) -> None:
+    """Exactly these RAGSTAGE_ settings, and none of the workshop's variables from the shell."""
+    for name in WORKSHOP_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from eval_fixtures import check_bench_report, check_eval_report, write_inputs
+from eval_fixtures import check_bench_report, check_eval_report, use_environment, write_inputs
 from ragstage.cli import main
 
 
@@ -29,16 +29,12 @@ def served(embedded_catalog):
 @pytest.fixture
 def embedded_env(monkeypatch, tmp_path, served):
     slm, llm = served
-    for name in ("BENCH_MODELS", "BENCH_ROUNDS", "BENCH_PROMPT", "BENCH_STREAM", "COMPARE_PROMPT"):
-        monkeypatch.delenv(name, raising=False)
-    values = {
+    use_environment(monkeypatch, {
         "RAGSTAGE_BACKEND": "remote", "RAGSTAGE_CACHE_DIR": str(tmp_path / "cache"),
         "RAGSTAGE_SLM_BASE_URL": slm.base_url, "RAGSTAGE_SLM_MODEL": slm.model_id,
         "RAGSTAGE_LLM_BASE_URL": llm.base_url, "RAGSTAGE_LLM_MODEL": llm.model_id,
         "RAGSTAGE_CONTEXT_BUDGET_TOKENS": "400", "RAGSTAGE_ESCALATION_POLICY": "auto",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
+    })
     return served
 
 

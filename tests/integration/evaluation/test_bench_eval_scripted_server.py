@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from eval_fixtures import check_bench_report, check_eval_report, write_inputs
+from eval_fixtures import check_bench_report, check_eval_report, use_environment, write_inputs
 from ragstage.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -28,17 +28,13 @@ def scripted(tmp_path):
 
 @pytest.fixture
 def remote_env(monkeypatch, tmp_path, scripted):
-    for name in ("BENCH_MODELS", "BENCH_ROUNDS", "BENCH_PROMPT", "BENCH_STREAM", "COMPARE_PROMPT"):
-        monkeypatch.delenv(name, raising=False)
-    values = {
+    use_environment(monkeypatch, {
         "RAGSTAGE_BACKEND": "remote", "RAGSTAGE_CACHE_DIR": str(tmp_path / "cache"),
         "RAGSTAGE_SLM_BASE_URL": scripted.base_url, "RAGSTAGE_SLM_MODEL": "scripted-slm",
         "RAGSTAGE_LLM_BASE_URL": scripted.base_url, "RAGSTAGE_LLM_MODEL": "scripted-llm",
         "RAGSTAGE_FIRST_TOKEN_TIMEOUT_S": "5", "RAGSTAGE_REQUEST_RETRIES": "0",
         "RAGSTAGE_DISCOVERY_TIMEOUT_S": "1", "RAGSTAGE_ESCALATION_POLICY": "always",
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
+    })
     return scripted
 
 
