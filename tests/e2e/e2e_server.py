@@ -60,7 +60,8 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
-def start_chainlit(tmp: Path, **env_overrides: str) -> tuple[str, subprocess.Popen, Path]:
+def start_chainlit(tmp: Path, python: Path | None = None, **env_overrides: str) -> tuple[str, subprocess.Popen, Path]:
+    """`python`: the environment to run the app in (default: the tests' own)."""
     port = free_port()
     defaults = {  # the embedded models, a fresh index cache, short answers (the suite must stay lean)
         "RAGSTAGE_BACKEND": "embedded",
@@ -71,7 +72,7 @@ def start_chainlit(tmp: Path, **env_overrides: str) -> tuple[str, subprocess.Pop
     env = {**defaults, **os.environ, **env_overrides}  # RAGSTAGE_* set by the caller win
     log = tmp / "chainlit.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "chainlit", "run", "app.py", "--headless", "--host", "127.0.0.1", "--port", str(port)],
+        [str(python or sys.executable), "-m", "chainlit", "run", "app.py", "--headless", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
