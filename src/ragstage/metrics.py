@@ -36,10 +36,6 @@ class CallTimings:
     decode_ms: float
     total_ms: float
 
-    @property
-    def decode_ms_nonzero(self) -> float:
-        return max(self.decode_ms, 1e-3)
-
 
 def decode_tokens_per_s(completion_tokens: int, decode_ms: float) -> float:
     """Honest decode speed: tokens after the first one, over the time spent producing them.

@@ -6,10 +6,13 @@ flags), so the answer pipeline never reads global configuration itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ragstage.metrics import Price
+from ragstage.models import GenerationParams
+from ragstage.models.roles import Role, default_prices, role_configs
 from ragstage.settings import Settings
 
 Mode = Literal["slm", "llm", "hybrid", "compare"]
@@ -38,8 +41,7 @@ class AnswerOptions:
     history_turns: int = _default("history_turns")
     first_token_timeout_s: float = _default("first_token_timeout_s")
     request_retries: int = _default("request_retries")
-    slm_price: Price = Price(_default("slm_input_usd_per_mtok"), _default("slm_output_usd_per_mtok"))
-    llm_price: Price = Price(_default("llm_input_usd_per_mtok"), _default("llm_output_usd_per_mtok"))
+    prices: Mapping[Role, Price] = field(default_factory=default_prices)  # role -> emulated price
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> AnswerOptions:
@@ -56,11 +58,19 @@ class AnswerOptions:
             history_turns=settings.history_turns,
             first_token_timeout_s=settings.first_token_timeout_s,
             request_retries=settings.request_retries,
-            slm_price=Price(settings.slm_input_usd_per_mtok, settings.slm_output_usd_per_mtok),
-            llm_price=Price(settings.llm_input_usd_per_mtok, settings.llm_output_usd_per_mtok),
+            prices={role: config.price for role, config in role_configs(settings).items()},
         )
         return replace(options, **overrides)
 
-    def price(self, role: str) -> Price:
+    def price(self, role: Role) -> Price:
         """Hypothetical cloud price of a role, for the emulated cost."""
-        return self.llm_price if role == "llm" else self.slm_price
+        return self.prices[role]
+
+    def generation_params(self) -> GenerationParams:
+        """What each model call of this answer is asked for."""
+        return GenerationParams(
+            max_tokens=self.max_answer_tokens,
+            temperature=self.temperature,
+            first_token_timeout_s=self.first_token_timeout_s,
+            retries=self.request_retries,
+        )

@@ -74,9 +74,6 @@ class StageRun:
     def shown_sources(self) -> Sequence[Hit]:
         return self.prompt.sources if self.prompt else ()
 
-    def citations(self) -> tuple[Citation, ...]:
-        return citations_for(self.text, self.shown_sources)
-
     def error_message(self) -> str | None:
         return None if self.error is None else f"{self.stage} ({self.role}) failed: {self.error}"
 
@@ -89,15 +86,6 @@ async def resolve_stage(ctx: TurnContext, run: StageRun) -> None:
         run.endpoint = await ctx.catalog.resolve(run.role)
     except ModelError as err:
         run.error = err
-
-
-def _params(options: AnswerOptions) -> GenerationParams:
-    return GenerationParams(
-        max_tokens=options.max_answer_tokens,
-        temperature=options.temperature,
-        first_token_timeout_s=options.first_token_timeout_s,
-        retries=options.request_retries,
-    )
 
 
 def _stage_metrics(ctx: TurnContext, run: StageRun, completion: Completion, prep_ms: float) -> StageMetrics:
@@ -134,7 +122,7 @@ async def stream_stage(ctx: TurnContext, run: StageRun, draft: str | None = None
     yield StageStarted(run.stage, run.endpoint)
     completion: Completion | None = None
     try:
-        async with aclosing(ctx.stream_fn(run.endpoint, run.prompt.as_list(), _params(ctx.options))) as stream:
+        async with aclosing(ctx.stream_fn(run.endpoint, run.prompt.as_list(), ctx.options.generation_params())) as stream:
             async for item in stream:
                 if isinstance(item, str):
                     if item:

@@ -11,15 +11,13 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from ragstage.answer import NOT_COVERED, AnswerOptions, build_prompt, relevant_hits
-from ragstage.models import ModelError
+from ragstage.models import ROLES, ModelError
 from ragstage.web.assets import InTabEngine
 from ragstage.web.request import MAX_CONTEXT_CHARS, MAX_QUESTION_CHARS, StreamRequest
 
 if TYPE_CHECKING:
     from ragstage.knowledge import ChunkIndex, Hit
     from ragstage.runtime import Runtime
-
-ROLES = ("slm", "llm")
 
 
 async def _describe_role(runtime: Runtime, role: str) -> dict[str, Any]:
