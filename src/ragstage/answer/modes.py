@@ -34,16 +34,17 @@ def finish(
     source_run = cited_from or runs[-1]
     text = strip_echoed_markup(text)
     metrics = TurnMetrics(
-        retrieval_ms=ctx.retrieval_ms,
+        retrieval_ms=ctx.grounding.retrieval_ms,
         stages=tuple(run.metrics for run in runs if run.metrics is not None),
         total_ms=ctx.elapsed_ms(),
     )
     return AnswerResult(
-        question=ctx.question,
+        question=ctx.grounding.question,
         mode=ctx.options.mode,
         text=text,
-        hits=ctx.hits,
+        hits=ctx.grounding.hits,
         citations=citations_for(text, source_run.shown_sources),
+        prompt_sources=source_run.shown_sources,
         metrics=metrics,
         escalation=escalation,
         answered_by_model=True,
