@@ -11,6 +11,7 @@ from ragstage.answer.options import AnswerOptions, EscalationPolicy, Mode
 from ragstage.answer.grounding import Grounding, ground, relevant_hits
 from ragstage.answer.pipeline import NOT_COVERED, answer, answer_stream
 from ragstage.answer.prompt import SYSTEM_PROMPT, Prompt, build_prompt
+from ragstage.answer.refusal import is_refusal
 from ragstage.answer.result import (
     AnswerEvent,
     AnswerResult,
@@ -55,4 +56,5 @@ __all__ = [
     "cited_numbers",
     "passage_json",
     "decide_escalation",
+    "is_refusal",
 ]
