@@ -6,7 +6,7 @@ Public interface: `answer_stream` / `answer`, `AnswerOptions`, the event types a
 
 from ragstage.answer.citations import cited_numbers, citations_for
 from ragstage.answer.escalation import decide_escalation
-from ragstage.answer.modes import MODES
+from ragstage.answer.modes import MODE_ROLES, MODES
 from ragstage.answer.options import AnswerOptions, EscalationPolicy, Mode
 from ragstage.answer.grounding import Grounding, ground, relevant_hits
 from ragstage.answer.pipeline import NOT_COVERED, answer, answer_stream
@@ -29,6 +29,7 @@ from ragstage.answer.stage import StreamFn
 
 __all__ = [
     "MODES",
+    "MODE_ROLES",
     "NOT_COVERED",
     "SYSTEM_PROMPT",
     "AnswerEvent",

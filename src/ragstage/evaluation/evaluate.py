@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ragstage.answer import AnswerResult, cited_numbers
+from ragstage.answer import MODE_ROLES, AnswerResult, cited_numbers
 from ragstage.evaluation.quality import AnswerScores, ObservedAnswer, score_answer
 from ragstage.evaluation.stats import Distribution, distribution, mean
 from ragstage.evaluation.suites import EvalCase
@@ -19,7 +19,6 @@ from ragstage.models import ModelError
 if TYPE_CHECKING:
     from ragstage.runtime import Runtime
 
-MODE_ROLES: dict[str, tuple[str, ...]] = {"slm": ("slm",), "llm": ("llm",), "hybrid": ("slm", "llm")}
 MAX_CONSECUTIVE_FAILURES = 2
 
 

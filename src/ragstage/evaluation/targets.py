@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ragstage.answer.modes import MODE_ROLES
 from ragstage.models.roles import ROLES, role_config
 from ragstage.settings import Settings
 
 TargetMode = Literal["slm", "llm", "hybrid"]
 _NAMED: dict[str, tuple[TargetMode, tuple[str, ...]]] = {
-    "slm": ("slm", ("slm",)),
-    "llm": ("llm", ("llm",)),
-    "hybrid": ("hybrid", ("slm", "llm")),
+    mode: (mode, MODE_ROLES[mode]) for mode in (*ROLES, "hybrid")  # type: ignore[misc]
 }
 
 

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from chainlit.input_widget import InputWidget, Select, Slider, Switch
 
+from ragstage.answer import modes as answer_modes
 from ragstage.models.roles import role_configs
 
 if TYPE_CHECKING:
     from ragstage.models import ModelEndpoint
     from ragstage.settings import Settings
 
-MODES = ("slm", "llm", "hybrid", "compare")
+MODES = tuple(answer_modes.MODES)  # "slm", "llm", "hybrid", "compare"
 POLICIES = ("auto", "always", "never")
 # widget id -> how to read its value; the ids are AnswerOptions field names
 _CONVERTERS = {
