@@ -7,7 +7,7 @@ flags), so the answer pipeline never reads global configuration itself.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from ragstage.metrics import Price
@@ -45,22 +45,11 @@ class AnswerOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> AnswerOptions:
-        options = cls(
-            mode=settings.default_mode,
-            top_k=settings.top_k,
-            context_budget_tokens=settings.context_budget_tokens,
-            max_answer_tokens=settings.max_answer_tokens,
-            temperature=settings.temperature,
-            answer_anyway=settings.answer_anyway,
-            escalation_policy=settings.escalation_policy,
-            escalation_min_draft_words=settings.escalation_min_draft_words,
-            score_floor=settings.score_floor,
-            history_turns=settings.history_turns,
-            first_token_timeout_s=settings.first_token_timeout_s,
-            request_retries=settings.request_retries,
-            prices={role: config.price for role, config in role_configs(settings).items()},
-        )
-        return replace(options, **overrides)
+        """Each option from the setting of the same name; `mode` from `default_mode`."""
+        values = {item.name: getattr(settings, item.name) for item in fields(cls) if item.name in _DEFAULTS}
+        values["mode"] = settings.default_mode
+        values["prices"] = {role: config.price for role, config in role_configs(settings).items()}
+        return cls(**values | overrides)
 
     def price(self, role: Role) -> Price:
         """Hypothetical cloud price of a role, for the emulated cost."""
