@@ -8,7 +8,7 @@ import chainlit as cl
 import chainlit.config
 import chainlit.server
 
-from ragstage.ui import chat, history
+from ragstage.ui import chat, sign_in
 from ragstage.ui.files_folder import use_private_files_folder
 from ragstage.ui.offline import install_offline_template
 from ragstage.ui.services import services
@@ -17,6 +17,7 @@ from ragstage.web import install_routes
 
 install_offline_template(chainlit.server)
 use_private_files_folder(chainlit.config, chainlit.server)
+sign_in.install_sign_in()  # off unless RAGSTAGE_USERS_FILE is set; then chats persist and resume
 
 
 async def get_runtime():
@@ -48,24 +49,10 @@ async def on_starter(action: cl.Action) -> None:
 
 @cl.on_app_startup
 async def on_app_startup() -> None:
-    await history.prepare_tables()  # no-op unless sign-in (and so history) is on
+    await sign_in.prepare_tables()  # no-op unless sign-in (and so history) is on
     await chat.warm_up()
 
 
 @cl.on_app_shutdown
 async def on_app_shutdown() -> None:
     await chat.shutdown()
-
-
-# --- sign-in and chat history (owned by ragstage.ui.auth / ragstage.ui.history) -----------
-# Off unless RAGSTAGE_USERS_FILE is set; then chats persist (RAGSTAGE_DATABASE_URL) and resume.
-from ragstage.settings import Settings  # noqa: E402
-from ragstage.ui import auth  # noqa: E402
-
-_sign_in_settings = Settings()
-if auth.sign_in_enabled(_sign_in_settings):
-    cl.password_auth_callback(auth.configure_sign_in(_sign_in_settings))
-    cl.data_layer(history.install(_sign_in_settings))
-    cl.on_chat_resume(history.resume_chat)
-
-# --- end of sign-in and chat history block -------------------------------------------------

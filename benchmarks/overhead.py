@@ -30,7 +30,7 @@ from pathlib import Path
 from openai import AsyncOpenAI
 
 from ragstage.answer import AnswerOptions, Done, Retrieved, Token, answer_stream
-from ragstage.models import ModelEndpoint, stream_chat
+from ragstage.models import ROLES, ModelEndpoint, stream_chat
 from ragstage.runtime import Runtime
 from ragstage.settings import Settings
 
@@ -159,7 +159,7 @@ def summarize(bare: list[Run], pipeline: list[Run], endpoint: ModelEndpoint, mes
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--role", choices=("slm", "llm"), default="slm")
+    parser.add_argument("--role", choices=ROLES, default=ROLES[0])
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--question", default=QUESTION)
     parser.add_argument("--knowledge", type=Path)

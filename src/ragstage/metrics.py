@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 UsageSource = Literal["reported", "counted"]
+JSON_DIGITS = 2  # durations and rates in JSON: rounded to 0.01 (ms, tokens/s)
+
+
+def _rounded(value: float) -> float:
+    return round(value, JSON_DIGITS)
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,9 @@ class TokenUsage:
             source,
         )
 
+    def to_json(self) -> dict[str, object]:
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens, "source": self.source}
+
 
 @dataclass(frozen=True)
 class CallTimings:
@@ -35,10 +43,6 @@ class CallTimings:
     ttft_ms: float
     decode_ms: float
     total_ms: float
-
-    @property
-    def decode_ms_nonzero(self) -> float:
-        return max(self.decode_ms, 1e-3)
 
 
 def decode_tokens_per_s(completion_tokens: int, decode_ms: float) -> float:
@@ -79,10 +83,34 @@ class StageMetrics:
     usage: TokenUsage
     cost_usd: float
     finish_reason: str | None = None
+    model_id: str = ""  # the id requested from the server
+    backend: str = ""  # "remote" | "embedded"
 
     @property
     def decode_tokens_per_s(self) -> float:
         return decode_tokens_per_s(self.usage.completion_tokens, self.timings.decode_ms)
+
+    def to_json(self) -> dict[str, object]:
+        """The one JSON shape of a stage (CLI `ask --json`, the page's events, bench reports)."""
+        timings = self.timings
+        return {
+            "stage": self.stage,
+            "role": self.role,
+            "model": self.model_label,
+            "model_id": self.model_id,
+            "backend": self.backend,
+            "prep_ms": _rounded(self.prep_ms),
+            "retrieval_ms": _rounded(self.retrieval_ms),
+            "ttft_ms": _rounded(timings.ttft_ms),
+            "decode_ms": _rounded(timings.decode_ms),
+            "total_ms": _rounded(timings.total_ms),
+            "decode_tokens_per_s": _rounded(self.decode_tokens_per_s),
+            "prompt_tokens": self.usage.prompt_tokens,
+            "completion_tokens": self.usage.completion_tokens,
+            "usage_source": self.usage.source,
+            "cost_usd": self.cost_usd,
+            "finish_reason": self.finish_reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -112,3 +140,13 @@ class TurnMetrics:
     @property
     def decode_ms(self) -> float:
         return sum(stage.timings.decode_ms for stage in self.stages)
+
+    def to_json(self) -> dict[str, object]:
+        timings = {"retrieval_ms": self.retrieval_ms, "ttft_ms": self.ttft_ms, "decode_ms": self.decode_ms,
+                   "total_ms": self.total_ms}  # fmt: skip
+        return {
+            "timings": {name: _rounded(value) for name, value in timings.items()},
+            "usage": self.usage.to_json(),
+            "cost_usd": self.cost_usd,
+            "stages": [stage.to_json() for stage in self.stages],
+        }

@@ -13,12 +13,11 @@ from types import TracebackType
 
 from ragstage.answer import AnswerEvent, AnswerOptions, AnswerResult, answer, answer_stream
 from ragstage.knowledge import ChunkIndex, KnowledgeBase
-from ragstage.models import ModelCatalog, ModelError
+from ragstage.models import ROLES, ModelCatalog, ModelError
 from ragstage.settings import Settings
 from ragstage.tokens import encoding
 
 log = logging.getLogger(__name__)
-ROLES = ("slm", "llm")
 
 
 @dataclass

@@ -10,9 +10,9 @@ from chainlit.context import init_http_context
 from chainlit.element import Text
 from chainlit.user import User
 
-from ragstage.ui.history import (
-    ChatHistoryStore, LocalFileStorage, chat_turns, safe_object_key, stored_uploads, thread_chat_settings,
-)
+from ragstage.ui.chat_files import LocalFileStorage, safe_object_key
+from ragstage.ui.history import chat_turns, stored_uploads, thread_chat_settings
+from ragstage.ui.history_store import ChatHistoryStore
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ Public interface: `answer_stream` / `answer`, `AnswerOptions`, the event types a
 
 from ragstage.answer.citations import cited_numbers, citations_for
 from ragstage.answer.escalation import decide_escalation
-from ragstage.answer.modes import MODES
+from ragstage.answer.modes import MODE_ROLES, MODES
 from ragstage.answer.options import AnswerOptions, EscalationPolicy, Mode
-from ragstage.answer.pipeline import NOT_COVERED, answer, answer_stream, relevant_hits
+from ragstage.answer.grounding import Grounding, ground, relevant_hits
+from ragstage.answer.pipeline import NOT_COVERED, answer, answer_stream
 from ragstage.answer.prompt import SYSTEM_PROMPT, Prompt, build_prompt
+from ragstage.answer.refusal import is_refusal
 from ragstage.answer.result import (
     AnswerEvent,
     AnswerResult,
@@ -21,11 +23,13 @@ from ragstage.answer.result import (
     StageFinished,
     StageStarted,
     Token,
+    passage_json,
 )
 from ragstage.answer.stage import StreamFn
 
 __all__ = [
     "MODES",
+    "MODE_ROLES",
     "NOT_COVERED",
     "SYSTEM_PROMPT",
     "AnswerEvent",
@@ -35,6 +39,7 @@ __all__ = [
     "Done",
     "Escalation",
     "EscalationPolicy",
+    "Grounding",
     "Mode",
     "Prompt",
     "Retrieved",
@@ -45,9 +50,12 @@ __all__ = [
     "Token",
     "answer",
     "answer_stream",
+    "ground",
     "relevant_hits",
     "build_prompt",
     "citations_for",
     "cited_numbers",
+    "passage_json",
     "decide_escalation",
+    "is_refusal",
 ]

@@ -6,34 +6,18 @@ draft actually shows: it cites no source, it says the sources do not answer, or 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from ragstage.answer.citations import cited_numbers
 from ragstage.answer.options import AnswerOptions
+from ragstage.answer.refusal import is_refusal
 from ragstage.answer.result import Escalation
-
-_CANNOT_ANSWER = re.compile(
-    r"\b(?:"
-    r"(?:do|does|did)(?:\s+not|n't)\s+(?:contain|cover|mention|provide|include|say|specify|answer|address)"
-    r"|(?:cannot|can't|can not|unable to)\s+(?:answer|find|determine|tell)"
-    r"|not\s+(?:mentioned|covered|provided|specified|stated|found)\s+in"
-    r"|no\s+(?:information|mention|details?)\s+(?:about|on|regarding|in)"
-    r"|(?:i\s+)?(?:don't|do not)\s+know"
-    r")\b",
-    re.IGNORECASE,
-)
-
-
-def says_cannot_answer(text: str) -> bool:
-    return bool(_CANNOT_ANSWER.search(text))
-
 
 def _auto(draft: str, source_count: int, options: AnswerOptions) -> Escalation:
     words = len(draft.split())
     if not any(1 <= n <= source_count for n in cited_numbers(draft)):
         return Escalation(True, "the draft cites no source")
-    if says_cannot_answer(draft):
+    if is_refusal(draft):
         return Escalation(True, "the draft says the sources do not answer")
     if words < options.escalation_min_draft_words:
         return Escalation(True, f"the draft is short ({words} < {options.escalation_min_draft_words} words)")

@@ -15,6 +15,7 @@ from ragstage.answer.prompt import strip_echoed_markup
 from ragstage.answer.result import AnswerEvent, AnswerResult, Done, Escalation
 from ragstage.answer.stage import StageRun, TurnContext, resolve_stage, stream_stage
 from ragstage.metrics import TurnMetrics
+from ragstage.models import ROLES
 
 ModeRunner = Callable[[TurnContext], AsyncIterator[AnswerEvent]]
 
@@ -34,16 +35,17 @@ def finish(
     source_run = cited_from or runs[-1]
     text = strip_echoed_markup(text)
     metrics = TurnMetrics(
-        retrieval_ms=ctx.retrieval_ms,
+        retrieval_ms=ctx.grounding.retrieval_ms,
         stages=tuple(run.metrics for run in runs if run.metrics is not None),
         total_ms=ctx.elapsed_ms(),
     )
     return AnswerResult(
-        question=ctx.question,
+        question=ctx.grounding.question,
         mode=ctx.options.mode,
         text=text,
-        hits=ctx.hits,
+        hits=ctx.grounding.hits,
         citations=citations_for(text, source_run.shown_sources),
+        prompt_sources=source_run.shown_sources,
         metrics=metrics,
         escalation=escalation,
         answered_by_model=True,
@@ -61,12 +63,9 @@ async def _single(ctx: TurnContext, role: str) -> AsyncIterator[AnswerEvent]:
     yield Done(finish(ctx, run.text, [run], error=run.error_message()))
 
 
-def run_slm(ctx: TurnContext) -> AsyncIterator[AnswerEvent]:
-    return _single(ctx, "slm")
-
-
-def run_llm(ctx: TurnContext) -> AsyncIterator[AnswerEvent]:
-    return _single(ctx, "llm")
+def single_role(role: str) -> ModeRunner:
+    """The mode named after a role: that role's model answers alone."""
+    return lambda ctx: _single(ctx, role)
 
 
 def _escalation_after(draft: StageRun, ctx: TurnContext) -> Escalation:
@@ -142,8 +141,8 @@ def _compare_text(runs: Sequence[StageRun]) -> str:
 
 
 async def run_compare(ctx: TurnContext) -> AsyncIterator[AnswerEvent]:
-    """Both roles answer; at the same time only when they do not share one server."""
-    runs = [StageRun("slm", "slm"), StageRun("llm", "llm")]
+    """Every role answers; at the same time only when they do not share one server."""
+    runs = [StageRun(role, role) for role in ROLES]
     await asyncio.gather(*(resolve_stage(ctx, run) for run in runs))
     streams = [stream_stage(ctx, run) for run in runs]
     if _same_server(runs):
@@ -164,10 +163,14 @@ async def run_compare(ctx: TurnContext) -> AsyncIterator[AnswerEvent]:
 
 
 MODES: dict[str, ModeRunner] = {
-    "slm": run_slm,
-    "llm": run_llm,
+    **{role: single_role(role) for role in ROLES},  # "slm", "llm"
     "hybrid": run_hybrid,
     "compare": run_compare,
+}
+MODE_ROLES: dict[str, tuple[str, ...]] = {  # which roles' models a mode calls
+    **{role: (role,) for role in ROLES},
+    "hybrid": ("slm", "llm"),
+    "compare": ROLES,
 }
 
 

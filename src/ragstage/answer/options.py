@@ -6,10 +6,13 @@ flags), so the answer pipeline never reads global configuration itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from ragstage.metrics import Price
+from ragstage.models import GenerationParams
+from ragstage.models.roles import Role, default_prices, role_configs
 from ragstage.settings import Settings
 
 Mode = Literal["slm", "llm", "hybrid", "compare"]
@@ -38,29 +41,25 @@ class AnswerOptions:
     history_turns: int = _default("history_turns")
     first_token_timeout_s: float = _default("first_token_timeout_s")
     request_retries: int = _default("request_retries")
-    slm_price: Price = Price(_default("slm_input_usd_per_mtok"), _default("slm_output_usd_per_mtok"))
-    llm_price: Price = Price(_default("llm_input_usd_per_mtok"), _default("llm_output_usd_per_mtok"))
+    prices: Mapping[Role, Price] = field(default_factory=default_prices)  # role -> emulated price
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> AnswerOptions:
-        options = cls(
-            mode=settings.default_mode,
-            top_k=settings.top_k,
-            context_budget_tokens=settings.context_budget_tokens,
-            max_answer_tokens=settings.max_answer_tokens,
-            temperature=settings.temperature,
-            answer_anyway=settings.answer_anyway,
-            escalation_policy=settings.escalation_policy,
-            escalation_min_draft_words=settings.escalation_min_draft_words,
-            score_floor=settings.score_floor,
-            history_turns=settings.history_turns,
-            first_token_timeout_s=settings.first_token_timeout_s,
-            request_retries=settings.request_retries,
-            slm_price=Price(settings.slm_input_usd_per_mtok, settings.slm_output_usd_per_mtok),
-            llm_price=Price(settings.llm_input_usd_per_mtok, settings.llm_output_usd_per_mtok),
-        )
-        return replace(options, **overrides)
+        """Each option from the setting of the same name; `mode` from `default_mode`."""
+        values = {item.name: getattr(settings, item.name) for item in fields(cls) if item.name in _DEFAULTS}
+        values["mode"] = settings.default_mode
+        values["prices"] = {role: config.price for role, config in role_configs(settings).items()}
+        return cls(**values | overrides)
 
-    def price(self, role: str) -> Price:
+    def price(self, role: Role) -> Price:
         """Hypothetical cloud price of a role, for the emulated cost."""
-        return self.llm_price if role == "llm" else self.slm_price
+        return self.prices[role]
+
+    def generation_params(self) -> GenerationParams:
+        """What each model call of this answer is asked for."""
+        return GenerationParams(
+            max_tokens=self.max_answer_tokens,
+            temperature=self.temperature,
+            first_token_timeout_s=self.first_token_timeout_s,
+            retries=self.request_retries,
+        )

@@ -1,4 +1,4 @@
-"""Question in, grounded answer out: retrieve, decide whether a model is needed, run the mode.
+"""Question in, grounded answer out: ground it (`grounding.ground`), then run the mode's stages.
 
 Streaming first: `answer()` is `answer_stream()` run to its `Done`.
 """
@@ -10,15 +10,15 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
+from ragstage.answer.grounding import Grounding, ground
 from ragstage.answer.modes import mode_runner
 from ragstage.answer.options import AnswerOptions
 from ragstage.answer.result import AnswerEvent, AnswerResult, Done, Retrieved
 from ragstage.answer.stage import EndpointResolver, StreamFn, TurnContext
-from ragstage.knowledge import analyze
 from ragstage.metrics import TurnMetrics
 
 if TYPE_CHECKING:
-    from ragstage.knowledge import ChunkIndex, Hit
+    from ragstage.knowledge import ChunkIndex
 
 NOT_COVERED = (
     "The knowledge base does not cover this: no passage is relevant enough to answer from. "
@@ -26,36 +26,14 @@ NOT_COVERED = (
 )
 
 
-# BM25Okapi's IDF is positive only for a term found in fewer than half of the documents, so
-# with fewer than this many documents every score is zero or negative and a floor means nothing.
-MIN_DOCUMENTS_FOR_SCORE_FLOOR = 3
-
-
-def relevant_hits(question: str, hits: Sequence[Hit], index: ChunkIndex, score_floor: float) -> tuple[Hit, ...]:
-    """The hits worth answering from: above the score floor, or, in a folder too small for BM25
-    scores to mean anything, sharing at least one query term."""
-    if index.document_count >= MIN_DOCUMENTS_FOR_SCORE_FLOOR:
-        return tuple(hit for hit in hits if hit.score >= score_floor)
-    terms = set(analyze(question))
-    return tuple(hit for hit in hits if terms & set(analyze(hit.chunk.text)))
-
-
-def _search(index: ChunkIndex, question: str, k: int) -> tuple[tuple[Hit, ...], float]:
-    started = time.perf_counter()
-    hits = tuple(index.search(question, k)) if question.strip() else ()
-    return hits, (time.perf_counter() - started) * 1000
-
-
-def not_covered_result(
-    question: str, options: AnswerOptions, hits: tuple[Hit, ...], retrieval_ms: float, started: float
-) -> AnswerResult:
+def not_covered_result(grounding: Grounding, started: float) -> AnswerResult:
     return AnswerResult(
-        question=question,
-        mode=options.mode,
+        question=grounding.question,
+        mode=grounding.options.mode,
         text=NOT_COVERED,
-        hits=hits,
+        hits=grounding.hits,
         citations=(),
-        metrics=TurnMetrics(retrieval_ms=retrieval_ms, total_ms=(time.perf_counter() - started) * 1000),
+        metrics=TurnMetrics(retrieval_ms=grounding.retrieval_ms, total_ms=(time.perf_counter() - started) * 1000),
         escalation=None,
         answered_by_model=False,
     )
@@ -82,25 +60,12 @@ async def answer_stream(
     """
     runner = mode_runner(options.mode)  # an unknown mode fails before any work
     started = time.perf_counter()
-    # Inline, not in a worker thread: BM25 over our indexes takes about a millisecond, and a
-    # thread hand-off cost more than that on a busy 2-core machine.
-    hits, retrieval_ms = _search(index, question, options.top_k)
-    yield Retrieved(hits, retrieval_ms)
-    relevant = relevant_hits(question, hits, index, options.score_floor)
-    if not relevant and not options.answer_anyway:
-        yield Done(not_covered_result(question, options, hits, retrieval_ms, started))
+    grounding = ground(question, index, options, history)
+    yield Retrieved(grounding.hits, grounding.retrieval_ms)
+    if grounding.prompt is None:
+        yield Done(not_covered_result(grounding, started))
         return
-    ctx = TurnContext(
-        question=question,
-        options=options,
-        hits=hits,
-        sources=relevant or hits,
-        history=tuple(history),
-        catalog=catalog,
-        stream_fn=stream_fn or _default_stream_fn(),
-        retrieval_ms=retrieval_ms,
-        started=started,
-    )
+    ctx = TurnContext(grounding, catalog, stream_fn or _default_stream_fn(), started)
     async with aclosing(runner(ctx)) as events:
         async for event in events:
             yield event

@@ -6,6 +6,7 @@ Streaming first: a caller renders `Token` events as they arrive and gets everyth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Union
 
@@ -17,11 +18,28 @@ if TYPE_CHECKING:
     from ragstage.models import ModelEndpoint, ModelError
 
 
+SCORE_DIGITS = 3
+
+
+def passage_json(n: int, chunk: Chunk, score: float) -> dict[str, object]:
+    """A numbered passage in JSON: where it comes from, not its text."""
+    return {"n": n, "chunk_id": chunk.chunk_id, "source": chunk.source, "title": chunk.title,
+            "heading": chunk.heading, "page": chunk.page, "score": round(score, SCORE_DIGITS)}  # fmt: skip
+
+
+def numbered_json(hits: Sequence[Hit]) -> list[dict[str, object]]:
+    """Passages as a prompt numbers them: [1] is the first."""
+    return [passage_json(n, hit.chunk, hit.score) for n, hit in enumerate(hits, start=1)]
+
+
 @dataclass(frozen=True)
 class Citation:
     n: int  # the [n] used in the text
     chunk: Chunk
     score: float
+
+    def to_json(self) -> dict[str, object]:
+        return passage_json(self.n, self.chunk, self.score) | {"text": self.chunk.text}
 
 
 @dataclass(frozen=True)
@@ -29,13 +47,16 @@ class Escalation:
     escalated: bool
     reason: str
 
+    def to_json(self) -> dict[str, object]:
+        return {"escalated": self.escalated, "reason": self.reason}
+
 
 @dataclass(frozen=True)
 class AnswerResult:
     question: str
     mode: Mode
     text: str
-    hits: tuple[Hit, ...]  # what retrieval returned; numbered sources are hits[i] -> [i + 1]
+    hits: tuple[Hit, ...]  # everything retrieval returned, in rank order
     citations: tuple[Citation, ...]  # the [n] the text actually uses
     metrics: TurnMetrics
     escalation: Escalation | None  # hybrid only
@@ -43,6 +64,27 @@ class AnswerResult:
     compared: tuple[AnswerResult, ...] = ()  # compare mode: one result per role
     error: str | None = None  # readable error if a stage failed (partial text kept)
     role: str | None = None  # compare mode: which role produced this result
+    # Exactly the passages in the prompt the text was written from, after relevance and the
+    # token budget: [n] in the text is prompt_sources[n - 1]. Empty when no prompt was sent.
+    prompt_sources: tuple[Hit, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """The one JSON shape of an answer (docs/ARCHITECTURE.md): `ragstage ask --json`, the
+        page's `done` event and the eval report all write this."""
+        return {
+            "question": self.question,
+            "mode": self.mode,
+            "role": self.role,
+            "text": self.text,
+            "answered_by_model": self.answered_by_model,
+            "error": self.error,
+            "citations": [citation.to_json() for citation in self.citations],
+            "prompt_sources": numbered_json(self.prompt_sources),
+            "hits": [passage_json(hit.rank, hit.chunk, hit.score) for hit in self.hits],
+            "escalation": self.escalation.to_json() if self.escalation else None,
+            **self.metrics.to_json(),  # timings, usage, cost_usd, stages
+            "compared": [result.to_json() for result in self.compared],
+        }
 
 
 @dataclass(frozen=True)

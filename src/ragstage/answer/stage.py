@@ -7,20 +7,19 @@ arrived, so a dead server costs the reader the rest of one answer, never the app
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from ragstage.answer.citations import citations_for
+from ragstage.answer.grounding import Grounding
 from ragstage.answer.options import AnswerOptions
-from ragstage.answer.prompt import Prompt, build_prompt
+from ragstage.answer.prompt import Prompt
 from ragstage.answer.result import AnswerEvent, StageFailed, StageFinished, StageStarted, Token
 from ragstage.metrics import StageMetrics
 from ragstage.models import Completion, GenerationParams, ModelEndpoint, ModelError
 
 if TYPE_CHECKING:
-    from ragstage.answer.result import Citation
     from ragstage.knowledge import Hit
 
 # The one seam to the model: `ragstage.models.stream_chat` in the app, a scripted fake in tests.
@@ -40,15 +39,14 @@ class EndpointResolver(Protocol):
 class TurnContext:
     """Everything the modes share for one question."""
 
-    question: str
-    options: AnswerOptions
-    hits: tuple[Hit, ...]  # all retrieved
-    sources: tuple[Hit, ...]  # the ones offered to the model, in rank order
-    history: tuple[tuple[str, str], ...]
+    grounding: Grounding  # retrieval, relevance and the answer prompt
     catalog: EndpointResolver
     stream_fn: StreamFn
-    retrieval_ms: float
     started: float  # time.perf_counter() when the question arrived
+
+    @property
+    def options(self) -> AnswerOptions:
+        return self.grounding.options
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -71,11 +69,9 @@ class StageRun:
         return self.metrics is not None
 
     @property
-    def shown_sources(self) -> Sequence[Hit]:
+    def shown_sources(self) -> tuple[Hit, ...]:
+        """The passages this stage's prompt held (none if it never sent one)."""
         return self.prompt.sources if self.prompt else ()
-
-    def citations(self) -> tuple[Citation, ...]:
-        return citations_for(self.text, self.shown_sources)
 
     def error_message(self) -> str | None:
         return None if self.error is None else f"{self.stage} ({self.role}) failed: {self.error}"
@@ -91,15 +87,6 @@ async def resolve_stage(ctx: TurnContext, run: StageRun) -> None:
         run.error = err
 
 
-def _params(options: AnswerOptions) -> GenerationParams:
-    return GenerationParams(
-        max_tokens=options.max_answer_tokens,
-        temperature=options.temperature,
-        first_token_timeout_s=options.first_token_timeout_s,
-        retries=options.request_retries,
-    )
-
-
 def _stage_metrics(ctx: TurnContext, run: StageRun, completion: Completion, prep_ms: float) -> StageMetrics:
     assert run.endpoint is not None
     return StageMetrics(
@@ -107,11 +94,13 @@ def _stage_metrics(ctx: TurnContext, run: StageRun, completion: Completion, prep
         role=run.role,
         model_label=run.endpoint.label(),
         prep_ms=prep_ms + completion.prep_ms,
-        retrieval_ms=ctx.retrieval_ms,
+        retrieval_ms=ctx.grounding.retrieval_ms,
         timings=completion.timings,
         usage=completion.usage,
         cost_usd=ctx.options.price(run.role).cost_usd(completion.usage),
         finish_reason=completion.finish_reason,
+        model_id=run.endpoint.model_id,
+        backend=run.endpoint.backend,
     )
 
 
@@ -123,18 +112,11 @@ async def stream_stage(ctx: TurnContext, run: StageRun, draft: str | None = None
         assert run.error is not None
         yield StageFailed(run.stage, run.error)
         return
-    prep_started = time.perf_counter()
-    run.prompt = build_prompt(
-        ctx.question, ctx.sources, ctx.history,
-        budget_tokens=ctx.options.context_budget_tokens,
-        history_turns=ctx.options.history_turns,
-        draft=draft,
-    )
-    prep_ms = (time.perf_counter() - prep_started) * 1000
+    run.prompt, prep_ms = ctx.grounding.stage_prompt(draft)
     yield StageStarted(run.stage, run.endpoint)
     completion: Completion | None = None
     try:
-        async with aclosing(ctx.stream_fn(run.endpoint, run.prompt.as_list(), _params(ctx.options))) as stream:
+        async with aclosing(ctx.stream_fn(run.endpoint, run.prompt.as_list(), ctx.options.generation_params())) as stream:
             async for item in stream:
                 if isinstance(item, str):
                     if item:

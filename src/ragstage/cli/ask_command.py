@@ -21,7 +21,6 @@ from ragstage.settings import Settings
 
 if TYPE_CHECKING:
     from ragstage.knowledge import Chunk
-    from ragstage.models import ModelEndpoint
 
 STAGE_TITLES = {"draft": "draft (SLM)", "refine": "refine (LLM)", "slm": "SLM", "llm": "LLM"}
 
@@ -56,18 +55,15 @@ async def _ask(args: argparse.Namespace, settings: Settings) -> int:
     async with await Runtime.start(settings, warm_roles=()) as runtime:
         options = runtime.options(**option_overrides)
         printer = None if args.json else StreamPrinter(sys.stdout, show_headers=options.mode in ("hybrid", "compare"))
-        endpoints: dict[str, ModelEndpoint] = {}
         result: AnswerResult | None = None
         async for event in runtime.answer_stream(args.question, options):
-            if isinstance(event, StageStarted):
-                endpoints[event.endpoint.role] = event.endpoint
             if printer is not None:
                 printer.show(event)
             if isinstance(event, Done):
                 result = event.result
     assert result is not None
     if args.json:
-        print(json.dumps(result_json(result, endpoints), ensure_ascii=False))
+        print(json.dumps(result.to_json(), ensure_ascii=False))  # the one answer schema
     else:
         print_summary(result, sys.stdout)
     if result.error:
@@ -160,67 +156,3 @@ def _where(chunk: Chunk) -> str:
     heading = f" › {chunk.heading}" if chunk.heading else ""
     page = f" (p. {chunk.page})" if chunk.page is not None else ""
     return f"{chunk.source}{heading}{page}"
-
-
-def _stage_json(stage: StageMetrics) -> dict[str, object]:
-    return {
-        "stage": stage.stage,
-        "role": stage.role,
-        "model": stage.model_label,
-        "prep_ms": round(stage.prep_ms, 2),
-        "ttft_ms": round(stage.timings.ttft_ms, 2),
-        "decode_ms": round(stage.timings.decode_ms, 2),
-        "total_ms": round(stage.timings.total_ms, 2),
-        "decode_tokens_per_s": round(stage.decode_tokens_per_s, 2),
-        "prompt_tokens": stage.usage.prompt_tokens,
-        "completion_tokens": stage.usage.completion_tokens,
-        "usage_source": stage.usage.source,
-        "cost_usd": stage.cost_usd,
-        "finish_reason": stage.finish_reason,
-    }
-
-
-def _citations_json(result: AnswerResult) -> list[dict[str, object]]:
-    return [
-        {"n": c.n, "source": c.chunk.source, "chunk_id": c.chunk.chunk_id, "title": c.chunk.title,
-         "heading": c.chunk.heading, "page": c.chunk.page, "score": c.score}
-        for c in result.citations
-    ]  # fmt: skip
-
-
-def result_json(result: AnswerResult, endpoints: dict[str, ModelEndpoint]) -> dict[str, object]:
-    """The `--json` object: stable keys for scripts and the evaluation harness."""
-    metrics = result.metrics
-    payload: dict[str, object] = {
-        "question": result.question,
-        "answer": result.text,
-        "mode": result.mode,
-        "answered_by_model": result.answered_by_model,
-        "citations": _citations_json(result),
-        "timings": {
-            "retrieval_ms": round(metrics.retrieval_ms, 2),
-            "ttft_ms": round(metrics.ttft_ms, 2),
-            "decode_ms": round(metrics.decode_ms, 2),
-            "total_ms": round(metrics.total_ms, 2),
-        },
-        "usage": {
-            "prompt_tokens": metrics.usage.prompt_tokens,
-            "completion_tokens": metrics.usage.completion_tokens,
-            "source": metrics.usage.source,
-        },
-        "cost_usd": metrics.cost_usd,
-        "models": [
-            {"role": role, "id": ep.model_id, "backend": ep.backend, "label": ep.label()}
-            for role, ep in endpoints.items()
-        ],
-        "stages": [_stage_json(stage) for stage in metrics.stages],
-        "error": result.error,
-    }
-    if result.escalation is not None:
-        payload["escalated"] = result.escalation.escalated
-        payload["escalation_reason"] = result.escalation.reason
-    if result.compared:
-        payload["compared"] = [
-            {"role": r.role, "answer": r.text, "citations": _citations_json(r), "error": r.error} for r in result.compared
-        ]
-    return payload

@@ -1,8 +1,8 @@
 """Measuring the models: `ragstage bench` (latency, decode speed, memory, cost per target) and
 `ragstage eval` (grounded answer quality per mode, beside latency and cost).
 
-Layout: `suites` (the shipped question sets), `matching` / `refusal` / `quality` (per-answer
-metrics and the 1-5 rubric), `stats` (percentiles), `targets` / `memory` / `bench` /
+Layout: `suites` (the shipped question sets), `matching` / `quality` (per-answer metrics and
+the 1-5 rubric; declined answers are found by `ragstage.answer.is_refusal`), `stats` (percentiles), `targets` / `memory` / `bench` /
 `bench_summary` (benchmark runs), `evaluate` (quality runs), `reports` / `bench_report` /
 `eval_report` (Markdown + JSON) and `charts` (PNG).
 """

@@ -47,23 +47,6 @@ class BenchHooks:
 
 
 @dataclass(frozen=True)
-class StageSample:
-    stage: str
-    role: str
-    model_label: str
-    prep_ms: float
-    ttft_ms: float
-    decode_ms: float
-    model_ms: float  # ttft + decode: the time the model call took
-    prompt_tokens: int
-    completion_tokens: int
-    usage_source: str
-    cost_usd: float
-    decode_tokens_per_s: float
-    finish_reason: str | None
-
-
-@dataclass(frozen=True)
 class AnswerSample:
     target: str
     round: int  # 0 = warm-up (not counted)
@@ -84,7 +67,7 @@ class AnswerSample:
     escalated: bool | None
     escalation_reason: str | None
     answer_words: int
-    stages: tuple[StageSample, ...] = ()
+    stages: tuple[StageMetrics, ...] = ()  # in the report: StageMetrics.to_json()
 
 
 @dataclass(frozen=True)
@@ -109,25 +92,6 @@ class TargetRun:
     @property
     def measured(self) -> tuple[AnswerSample, ...]:
         return tuple(s for s in self.samples if s.round > 0)
-
-
-def stage_sample(metrics: StageMetrics) -> StageSample:
-    timings = metrics.timings
-    return StageSample(
-        stage=metrics.stage,
-        role=metrics.role,
-        model_label=metrics.model_label,
-        prep_ms=metrics.prep_ms,
-        ttft_ms=timings.ttft_ms,
-        decode_ms=timings.decode_ms,
-        model_ms=timings.ttft_ms + timings.decode_ms,
-        prompt_tokens=metrics.usage.prompt_tokens,
-        completion_tokens=metrics.usage.completion_tokens,
-        usage_source=metrics.usage.source,
-        cost_usd=metrics.cost_usd,
-        decode_tokens_per_s=metrics.decode_tokens_per_s,
-        finish_reason=metrics.finish_reason,
-    )
 
 
 def turn_decode_tokens_per_s(stages: tuple[StageMetrics, ...]) -> float:
@@ -165,7 +129,7 @@ def answer_sample(target: str, round_no: int, prompt_id: str, result: AnswerResu
         escalated=result.escalation.escalated if result.escalation else None,
         escalation_reason=result.escalation.reason if result.escalation else None,
         answer_words=len(result.text.split()),
-        stages=tuple(stage_sample(s) for s in stages),
+        stages=stages,
     )
 
 

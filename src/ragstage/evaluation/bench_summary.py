@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ragstage.evaluation.bench import AnswerSample, StageSample, TargetRun
+from ragstage.evaluation.bench import AnswerSample, TargetRun
 from ragstage.evaluation.stats import Distribution, distribution, mean
+from ragstage.metrics import StageMetrics
 
 DECOMPOSITION_PARTS = ("prep_ms", "retrieval_ms", "model_ttft_ms", "decode_ms", "other_ms")
 
@@ -58,27 +59,27 @@ class TargetSummary:
     load_average_1m: float | None = None  # machine load when the target started
 
 
-def _stage_summary(stage_samples: Sequence[StageSample]) -> StageSummary:
+def _stage_summary(stage_samples: Sequence[StageMetrics]) -> StageSummary:
     first = stage_samples[0]
     total_cost = sum(s.cost_usd for s in stage_samples)
-    speeds = distribution(s.decode_tokens_per_s for s in stage_samples if s.completion_tokens > 1)
+    speeds = distribution(s.decode_tokens_per_s for s in stage_samples if s.usage.completion_tokens > 1)
     return StageSummary(
         stage=first.stage,
         role=first.role,
         model_label=first.model_label,
         runs=len(stage_samples),
-        ttft_ms=distribution(s.ttft_ms for s in stage_samples),
-        model_ms=distribution(s.model_ms for s in stage_samples),
+        ttft_ms=distribution(s.timings.ttft_ms for s in stage_samples),
+        model_ms=distribution(s.timings.ttft_ms + s.timings.decode_ms for s in stage_samples),
         decode_tokens_per_s_p50=speeds.p50 if speeds else None,
-        prompt_tokens_mean=mean(s.prompt_tokens for s in stage_samples),
-        completion_tokens_mean=mean(s.completion_tokens for s in stage_samples),
+        prompt_tokens_mean=mean(s.usage.prompt_tokens for s in stage_samples),
+        completion_tokens_mean=mean(s.usage.completion_tokens for s in stage_samples),
         cost_usd_total=total_cost,
         cost_per_run_usd=total_cost / len(stage_samples),
     )
 
 
 def _stages(answers: Sequence[AnswerSample]) -> tuple[StageSummary, ...]:
-    by_stage: dict[str, list[StageSample]] = {}
+    by_stage: dict[str, list[StageMetrics]] = {}
     for answer in answers:
         for stage in answer.stages:
             by_stage.setdefault(stage.stage, []).append(stage)
@@ -86,7 +87,7 @@ def _stages(answers: Sequence[AnswerSample]) -> tuple[StageSummary, ...]:
 
 
 def _usage_source(answers: Sequence[AnswerSample]) -> str | None:
-    sources = {stage.usage_source for answer in answers for stage in answer.stages}
+    sources = {stage.usage.source for answer in answers for stage in answer.stages}
     return None if not sources else (sources.pop() if len(sources) == 1 else "mixed")
 
 

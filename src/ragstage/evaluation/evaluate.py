@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ragstage.answer import AnswerResult, cited_numbers
+from ragstage.answer import MODE_ROLES, AnswerResult, cited_numbers
 from ragstage.evaluation.quality import AnswerScores, ObservedAnswer, score_answer
 from ragstage.evaluation.stats import Distribution, distribution, mean
 from ragstage.evaluation.suites import EvalCase
@@ -19,7 +19,6 @@ from ragstage.models import ModelError
 if TYPE_CHECKING:
     from ragstage.runtime import Runtime
 
-MODE_ROLES: dict[str, tuple[str, ...]] = {"slm": ("slm",), "llm": ("llm",), "hybrid": ("slm", "llm")}
 MAX_CONSECUTIVE_FAILURES = 2
 
 
@@ -29,17 +28,30 @@ class EvalRecord:
     case_id: str
     question: str
     answerable: bool
-    answer: str
-    error: str | None
     retrieved_sources: tuple[str, ...]
     cited_sources: tuple[str | None, ...]  # per [n] in the answer; None for a number with no source
     scores: AnswerScores
-    ttft_ms: float
-    total_ms: float
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float
-    escalated: bool | None
+    result: AnswerResult  # in the report: AnswerResult.to_json(), the one answer schema
+
+    @property
+    def answer(self) -> str:
+        return self.result.text
+
+    @property
+    def error(self) -> str | None:
+        return self.result.error
+
+    @property
+    def ttft_ms(self) -> float:
+        return self.result.metrics.ttft_ms
+
+    @property
+    def total_ms(self) -> float:
+        return self.result.metrics.total_ms
+
+    @property
+    def cost_usd(self) -> float:
+        return self.result.metrics.cost_usd
 
 
 @dataclass(frozen=True)
@@ -69,23 +81,15 @@ def observe(result: AnswerResult) -> ObservedAnswer:
 def eval_record(mode: str, case: EvalCase, result: AnswerResult) -> EvalRecord:
     observed = observe(result)
     by_number = {c.n: c.chunk.source for c in result.citations}
-    metrics = result.metrics
     return EvalRecord(
         mode=mode,
         case_id=case.case_id,
         question=case.question,
         answerable=case.answerable,
-        answer=result.text,
-        error=result.error,
         retrieved_sources=observed.retrieved_sources,
         cited_sources=tuple(by_number.get(n) for n in cited_numbers(result.text)),
         scores=score_answer(case, observed),
-        ttft_ms=metrics.ttft_ms,
-        total_ms=metrics.total_ms,
-        prompt_tokens=metrics.usage.prompt_tokens,
-        completion_tokens=metrics.usage.completion_tokens,
-        cost_usd=metrics.cost_usd,
-        escalated=result.escalation.escalated if result.escalation else None,
+        result=result,
     )
 
 

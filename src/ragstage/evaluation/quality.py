@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragstage.evaluation.matching import any_fact_present, content_terms, fact_present, word_count
-from ragstage.evaluation.refusal import is_refusal
+from ragstage.answer import is_refusal
 from ragstage.evaluation.suites import EvalCase
 
 CONCISE_WORDS = 80  # an answer up to this long is fully concise; longer ones score target/length

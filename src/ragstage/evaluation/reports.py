@@ -11,7 +11,7 @@ import json
 import os
 import platform
 from collections.abc import Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,12 @@ def utc_now() -> str:
 
 
 def plain(value: Any) -> Any:
-    """Dataclasses (nested, in tuples and dicts) as JSON-ready values."""
+    """Dataclasses (nested, in tuples and dicts) as JSON-ready values; a value with its own JSON
+    shape (`AnswerResult`, `StageMetrics`) is written in that shape."""
+    if callable(getattr(value, "to_json", None)) and not isinstance(value, type):
+        return plain(value.to_json())
     if is_dataclass(value) and not isinstance(value, type):
-        return plain(asdict(value))
+        return {item.name: plain(getattr(value, item.name)) for item in fields(value)}
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -10,15 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ragstage.answer.modes import MODE_ROLES
+from ragstage.models.roles import ROLES, role_config
 from ragstage.settings import Settings
 
 TargetMode = Literal["slm", "llm", "hybrid"]
 _NAMED: dict[str, tuple[TargetMode, tuple[str, ...]]] = {
-    "slm": ("slm", ("slm",)),
-    "llm": ("llm", ("llm",)),
-    "hybrid": ("hybrid", ("slm", "llm")),
+    mode: (mode, MODE_ROLES[mode]) for mode in (*ROLES, "hybrid")  # type: ignore[misc]
 }
-_ROLES = ("slm", "llm")
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,12 @@ def parse_target(spec: str, settings: Settings) -> BenchTarget:
         mode, roles = _NAMED[spec]
         return BenchTarget(spec, mode, roles)
     role, sep, model_id = spec.partition(":")
-    if sep and role in _ROLES:
+    if sep and role in ROLES:
         if not model_id.strip():
             raise ValueError(f"target {spec!r} names no model id after '{role}:'")
         return BenchTarget(spec, role, (role,), model_id.strip())  # type: ignore[arg-type]
-    for known_role in _ROLES:
-        if spec == getattr(settings, f"{known_role}_model"):
+    for known_role in ROLES:
+        if spec == role_config(settings, known_role).model:
             return BenchTarget(spec, known_role, (known_role,))  # type: ignore[arg-type]
     if not spec:
         raise ValueError("empty target name")

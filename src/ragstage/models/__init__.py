@@ -16,12 +16,16 @@ _EXPORTS = {
     "GenerationParams": "client",
     "complete_chat": "client",
     "stream_chat": "client",
-    "ROLES": "endpoint",
+    "ROLES": "roles",
+    "ROLE_TABLE": "roles",
+    "RoleConfig": "roles",
+    "role_config": "roles",
+    "role_configs": "roles",
     "Backend": "endpoint",
     "EndpointStatus": "endpoint",
     "ModelEndpoint": "endpoint",
     "ProbeResult": "endpoint",
-    "Role": "endpoint",
+    "Role": "roles",
     "ContextOverflow": "errors",
     "FirstTokenTimeout": "errors",
     "MalformedStream": "errors",
@@ -35,7 +39,8 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from ragstage.models.catalog import ModelCatalog
     from ragstage.models.client import Completion, GenerationParams, complete_chat, stream_chat
-    from ragstage.models.endpoint import ROLES, Backend, EndpointStatus, ModelEndpoint, ProbeResult, Role
+    from ragstage.models.endpoint import Backend, EndpointStatus, ModelEndpoint, ProbeResult
+    from ragstage.models.roles import ROLE_TABLE, ROLES, Role, RoleConfig, role_config, role_configs
     from ragstage.models.errors import (
         ContextOverflow,
         FirstTokenTimeout,

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import aclosing
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import httpx
 
-from ragstage.models.client import Completion, GenerationParams, stream_chat
 from ragstage.models.discovery import candidate_urls, discover, fallback_note, unreachable_message
 from ragstage.models.embedded import EmbeddedServer
-from ragstage.models.endpoint import ROLES, EndpointStatus, ModelEndpoint, ProbeResult, Role
+from ragstage.models.endpoint import EndpointStatus, ModelEndpoint, ProbeResult
 from ragstage.models.errors import ModelError, ModelUnreachable
+from ragstage.models.roles import ROLES, Role, role_config
 from ragstage.models.weights import EmbeddedModelSpec, WeightsError, embedded_spec
 from ragstage.settings import Settings
 
@@ -59,14 +58,6 @@ class ModelCatalog:
         self._suspect: set[Role] = set()
         self._locks = _LoopLocks()
 
-    async def start(self) -> dict[Role, ModelEndpoint | ModelError]:
-        """Resolve both roles concurrently (app launch); failures are returned, not raised."""
-        results = await asyncio.gather(*(self.resolve(role) for role in ROLES), return_exceptions=True)
-        for result in results:
-            if not isinstance(result, ModelEndpoint | ModelError):
-                raise result
-        return dict(zip(ROLES, results, strict=True))
-
     async def resolve(self, role: Role) -> ModelEndpoint:
         """The endpoint for `role`: cached, revalidated, or found afresh (raises ModelError)."""
         async with self._locks.get(role):
@@ -92,19 +83,6 @@ class ModelCatalog:
             await server.restart()
             return self._remember(role, replace(cached, base_url=server.base_url))
 
-    async def stream(
-        self, role: Role, messages: Sequence[dict], params: GenerationParams
-    ) -> AsyncIterator[str | Completion]:
-        """resolve + stream_chat, reporting a failure so that the next call recovers."""
-        endpoint = await self.resolve(role)
-        try:
-            async with aclosing(stream_chat(endpoint, messages, params)) as items:
-                async for item in items:
-                    yield item
-        except ModelError as err:
-            self.report_failure(role, err)
-            raise
-
     async def status(self) -> list[EndpointStatus]:
         """Every role, resolved now if needed (starts embedded servers), for `ragstage models`."""
         await asyncio.gather(*(self.resolve(role) for role in ROLES), return_exceptions=True)
@@ -124,7 +102,11 @@ class ModelCatalog:
         self._resolved.clear()
 
     async def aclose(self) -> None:
-        self.close()
+        """Stop the embedded servers off the event loop (a stop may wait seconds for a process)."""
+        servers = list(self._servers.values())
+        self._servers.clear()
+        self._resolved.clear()
+        await asyncio.gather(*(server.astop() for server in servers))
 
     # --- resolution ------------------------------------------------------------------------
 
@@ -202,7 +184,7 @@ class ModelCatalog:
         )
 
     def _wanted(self, role: Role) -> str:
-        return self.settings.slm_model if role == "slm" else self.settings.llm_model
+        return role_config(self.settings, role).model
 
     def _configured_url(self, role: Role) -> str:
-        return self.settings.slm_base_url if role == "slm" else self.settings.llm_base_url
+        return role_config(self.settings, role).base_url

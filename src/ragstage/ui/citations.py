@@ -25,7 +25,7 @@ _MAX_NAME_CHARS = 48
 
 @dataclass(frozen=True)
 class SourceRef:
-    """A numbered passage as the reader sees it: [n] in the text is hits[n-1]."""
+    """A numbered passage as the reader sees it: [n] in the text is the prompt's n-th source."""
 
     n: int
     chunk: Chunk
@@ -44,16 +44,14 @@ def short_source_name(source: str) -> str:
 
 
 def sources_to_show(result: AnswerResult) -> tuple[list[SourceRef], bool]:
-    """The passages the answer cites; when it cites none, the ones it was given.
+    """The passages the answer cites; when it cites none, exactly the ones its prompt held.
 
     Returns the refs and whether they were actually cited (the footer says which).
     """
     if result.citations:
         refs = [SourceRef(c.n, c.chunk, c.score) for c in result.citations]
         return sorted(refs, key=lambda ref: ref.n), True
-    if not result.answered_by_model:
-        return [], False
-    return [SourceRef(hit.rank, hit.chunk, hit.score) for hit in result.hits], False
+    return [SourceRef(n, hit.chunk, hit.score) for n, hit in enumerate(result.prompt_sources, start=1)], False
 
 
 def passage_markdown(ref: SourceRef) -> str:

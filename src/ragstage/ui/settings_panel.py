@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from chainlit.input_widget import InputWidget, Select, Slider, Switch
 
+from ragstage.answer import modes as answer_modes
+from ragstage.models.roles import role_configs
+
 if TYPE_CHECKING:
     from ragstage.models import ModelEndpoint
     from ragstage.settings import Settings
 
-MODES = ("slm", "llm", "hybrid", "compare")
+MODES = tuple(answer_modes.MODES)  # "slm", "llm", "hybrid", "compare"
 POLICIES = ("auto", "always", "never")
 # widget id -> how to read its value; the ids are AnswerOptions field names
 _CONVERTERS = {
@@ -37,13 +40,11 @@ def _served(alias: str, role: str, endpoint: ModelEndpoint | None) -> str:
 
 def mode_labels(settings: Settings, endpoints: Mapping[str, ModelEndpoint | None]) -> dict[str, str]:
     """mode -> label people pick from, naming the model that really answers."""
-    slm = _served(settings.slm_model, "slm", endpoints.get("slm"))
-    llm = _served(settings.llm_model, "llm", endpoints.get("llm"))
-    return {
-        "slm": slm,
-        "llm": llm,
-        "hybrid": f"hybrid draft->refine: {settings.slm_model} drafts, {settings.llm_model} refines",
-        "compare": f"compare: {settings.slm_model} and {settings.llm_model} side by side",
+    models = {role: config.model for role, config in role_configs(settings).items()}
+    labels = {role: _served(model, role, endpoints.get(role)) for role, model in models.items()}
+    return labels | {
+        "hybrid": f"hybrid draft->refine: {models['slm']} drafts, {models['llm']} refines",
+        "compare": f"compare: {models['slm']} and {models['llm']} side by side",
     }
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 import chainlit as cl
 from chainlit.context import context
 
+from ragstage.models.roles import ROLES
 from ragstage.ui import citations, steps
 from ragstage.ui.chart import CHART_ELEMENT_NAME, chart_element, latency_points
 from ragstage.ui.escaping import escape_inline, escape_model_text
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 STEPPED_STAGES = {"draft", "refine"}  # hybrid: streamed inside their own steps
-COMPARED_STAGES = {"slm", "llm"}  # compare: one message per model
+COMPARED_STAGES = set(ROLES)  # compare: one message per model, its stage named after its role
 STOPPED_NOTE = "\n\n*(stopped)*"
 STOPPED_EARLY = "*(stopped before the model wrote anything)*"
 TOKEN_FLUSH_S = 0.05  # at most ~20 websocket frames a second per streamed target

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import chainlit as cl
 
+from ragstage.models.roles import ROLES, role_configs
 from ragstage.ui.escaping import escape_inline
 
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 STARTER_ACTION = "ask_starter"
 MAX_STARTERS = 4
-ROLES = ("slm", "llm")
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,11 @@ def known_endpoints(runtime: Runtime) -> dict[str, ModelEndpoint | str]:
 
 def start_markdown(runtime: Runtime, endpoints: Mapping[str, ModelEndpoint | str]) -> str:
     settings = runtime.settings
-    aliases = {"slm": settings.slm_model, "llm": settings.llm_model}
     lines = ["### ragstage is ready", "", "| role | serving model |", "|---|---|"]
-    for role in ROLES:
+    for role, config in role_configs(settings).items():
         endpoint = endpoints.get(role)
         shown = endpoint if isinstance(endpoint, str) else endpoint.label()
-        lines.append(f"| **{role.upper()}** ({escape_inline(aliases[role])}) | {escape_inline(shown)} |")
+        lines.append(f"| **{role.upper()}** ({escape_inline(config.model)}) | {escape_inline(shown)} |")
     index = runtime.knowledge.index
     lines += [
         "",

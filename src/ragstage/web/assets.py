@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from ragstage.models.weights import BUNDLED, SLM_DISTRIBUTION, WeightsError, bundled_slm_path
+from ragstage.models.roles import ROLE_TABLE
+from ragstage.models.weights import SLM_DISTRIBUTION, WeightsError, bundled_slm_path
 
 WLLAMA_PACKAGE = Path("node_modules/@wllama/wllama")
 ENGINE_PREFIX = "/webgpu-demo/engine"
@@ -100,6 +101,6 @@ def locate_in_tab_engine(roots: list[Path] | None = None) -> InTabEngine:
         wllama_dir=wllama_dir,
         model_path=model_path,
         model_version=version,
-        model_name=BUNDLED["slm"].display_name,
+        model_name=ROLE_TABLE["slm"].bundled.display_name,
         model_bytes=model_path.stat().st_size if model_path else 0,
     )

@@ -10,16 +10,15 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from ragstage.answer import NOT_COVERED, AnswerOptions, build_prompt, relevant_hits
-from ragstage.models import ModelError
+from ragstage.answer import NOT_COVERED, AnswerOptions, ground
+from ragstage.answer.result import numbered_json
+from ragstage.models import ROLES, ModelError
 from ragstage.web.assets import InTabEngine
 from ragstage.web.request import MAX_CONTEXT_CHARS, MAX_QUESTION_CHARS, StreamRequest
 
 if TYPE_CHECKING:
-    from ragstage.knowledge import ChunkIndex, Hit
+    from ragstage.knowledge import ChunkIndex
     from ragstage.runtime import Runtime
-
-ROLES = ("slm", "llm")
 
 
 async def _describe_role(runtime: Runtime, role: str) -> dict[str, Any]:
@@ -50,26 +49,17 @@ async def page_config(runtime: Runtime, engine: InTabEngine) -> dict[str, Any]:
     }
 
 
-def _source(n: int, hit: Hit) -> dict[str, Any]:
-    chunk = hit.chunk
-    return {"n": n, "source": chunk.source, "title": chunk.title, "heading": chunk.heading,
-            "score": round(hit.score, 3)}
-
-
 def page_prompt(body: StreamRequest, index: ChunkIndex, options: AnswerOptions) -> dict[str, Any]:
-    """The grounded prompt for the in-tab engine, chosen exactly as the answer pipeline does."""
-    hits = tuple(index.search(body.question, options.top_k))
-    relevant = relevant_hits(body.question, hits, index, options.score_floor)
-    if not relevant and not options.answer_anyway:
+    """The grounded prompt for the in-tab engine: `ground()`, exactly as the answer pipeline."""
+    grounding = ground(body.question, index, options)
+    if grounding.prompt is None:
         return {"covered": False, "message": NOT_COVERED, "messages": [], "sources": []}
-    prompt = build_prompt(
-        body.question, relevant or hits, budget_tokens=options.context_budget_tokens, history_turns=0
-    )
+    prompt = grounding.prompt
     return {
         "covered": True,
         "message": "",
         "messages": prompt.as_list(),
-        "sources": [_source(n, hit) for n, hit in enumerate(prompt.sources, start=1)],
+        "sources": numbered_json(prompt.sources),
         "prompt_tokens": prompt.prompt_tokens,
         "max_tokens": options.max_answer_tokens,
         "temperature": options.temperature,

@@ -68,15 +68,16 @@ def test_ask_json_answers_with_citations_timings_usage_and_models(tmp_path: Path
     completed, tag = _ask(tmp_path, "When was the Harbor lighthouse built?", "--json", "--mode", "slm", "--k", "2")
     assert completed.returncode == 0, completed.stderr
     payload = json.loads(completed.stdout.strip().splitlines()[-1])
-    assert payload["mode"] == "slm" and payload["answer"].strip() and payload["error"] is None
+    assert payload["mode"] == "slm" and payload["text"].strip() and payload["error"] is None
     assert all(c["source"] == "lighthouse.md" and c["chunk_id"].startswith("lighthouse.md#") for c in payload["citations"])
     timings = payload["timings"]
     assert 0 <= timings["retrieval_ms"] and 0 < timings["ttft_ms"] <= timings["total_ms"]
     assert payload["usage"]["completion_tokens"] > 0 and payload["usage"]["source"] in ("reported", "counted")
-    assert payload["models"] == [
-        {"role": "slm", "id": payload["models"][0]["id"], "backend": "embedded", "label": payload["models"][0]["label"]}
-    ]
-    assert "SmolLM2" in payload["models"][0]["label"]
+    [stage] = payload["stages"]
+    assert (stage["stage"], stage["role"], stage["backend"]) == ("answer", "slm", "embedded")
+    assert stage["model_id"] and "SmolLM2" in stage["model"]
+    assert stage["ttft_ms"] == timings["ttft_ms"] and stage["completion_tokens"] == payload["usage"]["completion_tokens"]
+    assert [p["source"] for p in payload["prompt_sources"]][:1] == ["lighthouse.md"]
     assert _processes_tagged(tag) == [], "the embedded server stopped with the command"
 
 
@@ -93,8 +94,8 @@ def test_ask_about_an_uncovered_topic_answers_without_a_model(tmp_path: Path) ->
     completed, tag = _ask(tmp_path, "quantum chromodynamics gluon", "--json")
     assert completed.returncode == 0, completed.stderr
     payload = json.loads(completed.stdout.strip().splitlines()[-1])
-    assert payload["answered_by_model"] is False and payload["models"] == []
-    assert "does not cover" in payload["answer"]
+    assert payload["answered_by_model"] is False and payload["stages"] == [] and payload["prompt_sources"] == []
+    assert "does not cover" in payload["text"]
 
 
 def test_ask_with_a_missing_knowledge_folder_is_a_usage_error(tmp_path: Path) -> None:

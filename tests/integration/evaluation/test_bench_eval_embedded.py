@@ -62,4 +62,4 @@ def test_eval_on_the_embedded_models_scores_every_mode(embedded_env, tmp_path):
     document = check_eval_report(out, ["slm", "llm", "hybrid"], questions=3)
     records = {(r["mode"], r["case_id"]): r for r in document["records"]}
     assert records[("slm", "k1")]["scores"]["hit_at_k"] is True
-    assert all(r["answer"].strip() and r["error"] is None for r in records.values())
+    assert all(r["result"]["text"].strip() and r["result"]["error"] is None for r in records.values())

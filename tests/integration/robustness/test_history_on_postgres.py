@@ -18,7 +18,9 @@ from chainlit.context import init_http_context
 from chainlit.element import Text
 from chainlit.user import User
 
-from ragstage.ui.history import ChatHistoryStore, LocalFileStorage, chat_turns, thread_chat_settings
+from ragstage.ui.chat_files import LocalFileStorage
+from ragstage.ui.history import chat_turns, thread_chat_settings
+from ragstage.ui.history_store import ChatHistoryStore
 
 pytest.importorskip("asyncpg")
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)

@@ -150,7 +150,7 @@ def test_any_documents_stay_within_budget_in_rank_order_and_in_their_blocks(text
     assert prompt.prompt_tokens <= budget
     assert list(prompt.sources) == hits[: len(prompt.sources)]
     assert user.count("</source>") == len(prompt.sources) == user.count("<source ")
-    everything = "".join(m["content"] for m in prompt.messages)
+    everything = "\n".join(m["content"] for m in prompt.messages)  # a chat template separates messages
     assert "<|" not in everything
 
 

@@ -1,4 +1,5 @@
-"""What `ragstage ask` prints: readable streams for concurrent stages, and its --json shape."""
+"""What `ragstage ask` prints: readable streams for concurrent stages and a summary (its --json
+shape is `AnswerResult.to_json()`, tested in test_answer_json.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import io
 
 from answer_fakes import make_hit
 
-from ragstage.answer import Done, StageFinished, StageStarted, Token, answer_stream
-from ragstage.cli.ask_command import StreamPrinter, print_summary, result_json
+from ragstage.answer import Done, StageFinished, Token, answer_stream
+from ragstage.cli.ask_command import StreamPrinter, print_summary
 
 
 async def _run(model, index, options):
@@ -30,21 +31,6 @@ async def test_concurrent_compare_tokens_are_printed_one_stage_at_a_time(model, 
         "── SLM · FakeSLM (scripted) ──\nalpha beta gamma\n\n"
         "── LLM · FakeLLM (scripted) ──\none two three four\n\n"
     )
-
-
-async def test_hybrid_json_has_the_documented_keys(model, index, make_options) -> None:
-    model.queue("slm", "short draft")
-    model.queue("llm", "The embedded model is SmolLM2 [1].")
-    events = await _run(model, index, make_options(mode="hybrid"))
-    endpoints = {e.endpoint.role: e.endpoint for e in events if isinstance(e, StageStarted)}
-    payload = result_json(events[-1].result, endpoints)
-    assert payload["answer"] == "The embedded model is SmolLM2 [1]." and payload["mode"] == "hybrid"
-    assert {k: payload["citations"][0][k] for k in ("n", "source", "chunk_id")} == {"n": 1, "source": "doc1.md", "chunk_id": "doc1.md#0001"}
-    assert set(payload["timings"]) == {"retrieval_ms", "ttft_ms", "decode_ms", "total_ms"}
-    assert set(payload["usage"]) == {"prompt_tokens", "completion_tokens", "source"}
-    assert [(m["role"], m["id"], m["backend"]) for m in payload["models"]] == [("slm", "fake-slm", "embedded"), ("llm", "fake-llm", "embedded")]
-    assert payload["escalated"] is True and [s["stage"] for s in payload["stages"]] == ["draft", "refine"]
-    assert payload["usage"]["completion_tokens"] == sum(s["completion_tokens"] for s in payload["stages"])
 
 
 async def test_the_summary_lists_cited_sources_and_metrics(model, index, make_options) -> None:

@@ -37,6 +37,8 @@ def test_bench_report_writes_tables_raw_json_and_charts(tmp_path):
     assert document["config"]["rounds"] == 2 and document["config"]["temperature"] == 0.0
     assert [s["target"] for s in document["summary"]] == ["slm", "hybrid", "llm"]
     assert len(document["runs"][0]["samples"]) == 6  # warm-up kept in the raw data, marked round 0
+    stage_json = document["runs"][0]["samples"][1]["stages"][0]
+    assert stage_json == runs[0].samples[1].stages[0].to_json()  # the one stage schema
     assert document["summary"][0]["ttft_ms"]["p50"] <= document["summary"][0]["ttft_ms"]["p95"]
     markdown = open(files["markdown"]).read()
     assert "| slm | SmolLM2 | ok | 4/4 |" in markdown and "load at start" in markdown
@@ -72,4 +74,7 @@ def test_eval_report_puts_quality_latency_and_cost_in_one_table(tmp_path):
     assert "**llm** (failed): Could not reach Qwen" in markdown
     document = json.loads(open(files["json"]).read())
     assert document["records"][0]["scores"]["correct"] is True
+    answered = document["records"][0]["result"]  # the one answer schema, as `ask --json` prints it
+    assert answered == json.loads(json.dumps(records[0].result.to_json()))
+    assert answered["text"] == "k1 is 1.5 [1]." and answered["citations"][0]["source"] == "bm25.md"
     assert "factuality" in document["rubric"]

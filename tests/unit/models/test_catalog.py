@@ -49,6 +49,9 @@ class FakeServer:
     def stop(self) -> None:
         self.alive = False
 
+    async def astop(self) -> None:
+        self.stop()
+
 
 class FakeNetwork:
     """/v1/models answers per host; unknown hosts refuse the connection."""
@@ -207,7 +210,7 @@ async def test_status_lists_each_role_with_what_was_tried(network, llm_gguf):
 
 async def test_close_stops_every_embedded_server(network, llm_gguf):
     catalog = make_catalog(network, llm_gguf, backend="embedded")
-    await catalog.start()
+    await catalog.status()  # resolves (starts) every role
     servers = [catalog.embedded_server("slm"), catalog.embedded_server("llm")]
     await catalog.aclose()
     assert not any(server.alive for server in servers)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ragstage.models import weights
+from ragstage.models.roles import ROLE_TABLE
 from ragstage.models.weights import WeightsError, assemble, embedded_spec
 from ragstage.settings import Settings
 
@@ -68,9 +69,10 @@ def test_the_bundled_slm_is_found_without_importing_its_package():
 
 
 def test_the_six_llm_parts_are_located_in_order():
-    parts = weights.llm_part_paths()
+    bundled = ROLE_TABLE["llm"].bundled
+    parts = weights.part_paths(bundled)
     assert [p.name for p in parts] == [f"part0{i}.bin" for i in range(1, 7)]
-    assert sum(p.stat().st_size for p in parts) == weights.LLM_SIZE_BYTES
+    assert sum(p.stat().st_size for p in parts) == bundled.size_bytes
 
 
 def test_a_gguf_setting_pointing_nowhere_names_the_setting(tmp_path: Path):

@@ -178,11 +178,15 @@ def stage_metrics(stage: str, role: str, *, ttft_ms: float, total_ms: float, com
 
 def result(question: str, text: str, hits: tuple[Hit, ...], stages: tuple[StageMetrics, ...], *, mode: str = "slm",
            cited: tuple[int, ...] = (), error: str | None = None, compared: tuple[AnswerResult, ...] = (),
-           escalation: Any = None, answered: bool = True, role: str | None = None) -> AnswerResult:
+           escalation: Any = None, answered: bool = True, role: str | None = None,
+           prompt_sources: tuple[Hit, ...] | None = None) -> AnswerResult:
+    """`prompt_sources` defaults to every hit (all fitted the prompt), none when no model was called."""
     citations = tuple(Citation(n, hits[n - 1].chunk, hits[n - 1].score) for n in cited)
     metrics = TurnMetrics(retrieval_ms=2.0, stages=stages, total_ms=sum(s.timings.total_ms for s in stages) + 2.0)
+    given = (hits if answered else ()) if prompt_sources is None else prompt_sources
     return AnswerResult(question=question, mode=mode, text=text, hits=hits, citations=citations, metrics=metrics,
-                        escalation=escalation, answered_by_model=answered, compared=compared, error=error, role=role)
+                        escalation=escalation, answered_by_model=answered, compared=compared, error=error, role=role,
+                        prompt_sources=given)
 
 
 def simple_answer(question: str, hits: tuple[Hit, ...], text: str = "Retrieval keeps small models factual [1].",

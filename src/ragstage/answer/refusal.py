@@ -1,4 +1,7 @@
-"""Does an answer decline? Models phrase "the sources don't say" in many ways; the check has
+"""Does an answer decline? The one refusal detector: hybrid escalation refines a draft that
+declines, and evaluation scores declined answers with it.
+
+Models phrase "the sources don't say" in many ways; the check has
 to catch the variants (contractions, curly quotes, "context" for "sources") without mistaking a
 real answer that mentions a negation ("no data leaves the machine") for a refusal.
 

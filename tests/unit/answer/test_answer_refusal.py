@@ -1,7 +1,7 @@
 import pytest
 
 from ragstage.answer import NOT_COVERED
-from ragstage.evaluation.refusal import is_refusal
+from ragstage.answer import is_refusal
 
 REFUSALS = [
     "The sources do not contain this information.",
@@ -51,3 +51,13 @@ def test_refusal_in_the_second_sentence_counts():
 def test_a_negation_after_the_opening_is_not_a_refusal():
     text = "Hybrid mode drafts with the SLM [1]. The LLM refines it [1]. Latency is not mentioned in the sources."
     assert not is_refusal(text)
+
+
+def test_escalation_and_evaluation_judge_a_refusal_the_same_way(make_options):
+    """One detector: a draft evaluation counts as declined is a draft hybrid mode refines."""
+    from ragstage.answer import decide_escalation
+
+    options = make_options(mode="hybrid", escalation_policy="auto", escalation_min_draft_words=0)
+    for text in REFUSALS:
+        assert decide_escalation(text + " [1]", 2, options).escalated, text
+    assert not decide_escalation("No data is sent to the cloud [1].", 2, options).escalated
