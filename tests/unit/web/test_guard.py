@@ -222,6 +222,29 @@ async def test_a_browser_tab_without_a_session_gets_a_page_linking_to_sign_in(ma
     assert "default-src 'none'" in response.headers["content-security-policy"]
 
 
+
+async def test_the_sign_in_page_never_links_back_off_site(tmp_path):
+    """HTTP clients normalise `..` away, so the raw path goes in through ASGI itself."""
+    app, _ = guarded_app(tmp_path, sign_in=True)
+    path = "//evil.example/../public/webgpu_demo.html"
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "root_path": "", "query_string": b"",
+             "headers": [(b"host", b"127.0.0.1:8000"), (b"accept", b"text/html")],
+             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await app(scope, receive, send)
+    body = b"".join(m.get("body", b"") for m in sent[1:]).decode()
+    assert sent[0]["status"] == 401 and "Sign in first" in body
+    assert "evil.example" not in body and 'href="/public/webgpu_demo.html"' in body
+
+
 async def test_with_sign_in_off_the_page_works_as_before(make_client):
     client, _ = await make_client()
     assert (await client.get("/public/webgpu_demo.html")).status_code == 200

@@ -66,7 +66,7 @@ class SignInGuard:
         user = await self.authenticate(connection)
         if user is None:
             if wants_page(scope, connection.headers.get("accept", "")):
-                return await sign_in_page(scope, receive, send, self.sign_in_url)
+                return await sign_in_page(scope, receive, send, self.sign_in_url, canonical_path(scope["path"]))
             reason = f"sign in first: {self.sign_in_url}"
             return await refuse(scope, receive, send, 401, reason, {"WWW-Authenticate": "Bearer"})
         scope[USER_SCOPE_KEY] = user
