@@ -24,6 +24,13 @@ pytestmark = pytest.mark.e2e
 expect = playwright_api.expect
 QUESTION = {"question": SECRET_QUESTION, "use_knowledge_base": True}
 PER_CLIENT, TOTAL = 2, 3
+FETCH_STATUS = """async ({method, path, body}) => {
+  const init = {method, headers: {'Content-Type': 'application/json'}};
+  if (method === 'POST') init.body = body;
+  const response = await fetch(path, init);
+  await response.arrayBuffer();
+  return response.status;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +88,10 @@ def test_the_page_sends_a_signed_out_person_to_sign_in_and_works_once_signed_in(
     expect(tab).to_have_url(re.compile(r"/login"))
 
     sign_in_in_browser(tab, "alice")
+    for method, path in our_routes():  # every route, fetched by the signed-in browser itself
+        if not path.startswith("/ragstage/"):
+            status = tab.evaluate(FETCH_STATUS, {"method": method, "path": path, "body": json.dumps(QUESTION)})
+            assert status == 200, (method, path, status)
     tab.goto("/public/webgpu_demo.html")
     tab.wait_for_selector("body[data-ready=true]", timeout=60_000)
     tab.check("#use-kb")
