@@ -109,6 +109,7 @@ def test_the_page_sends_a_signed_out_person_to_sign_in_and_works_once_signed_in(
 
 def test_a_signed_in_user_cannot_fetch_another_users_chat_files(tab, app):
     sign_in_in_browser(tab, "alice")
+    expect(tab.get_by_text("ragstage is ready")).to_be_visible(timeout=60_000)  # the chat has started
     tab.fill("#chat-input", SECRET_QUESTION)
     tab.click("#chat-submit")
     expect(tab.get_by_text("[1] vault.md").first).to_be_visible(timeout=60_000)

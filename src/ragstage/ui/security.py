@@ -23,6 +23,7 @@ from starlette.requests import HTTPConnection
 from ragstage.settings import Settings
 from ragstage.ui.auth import sign_in_enabled
 from ragstage.web.guard import GenerationLimiter, client_key, inline_script_hashes, install_guard, page_policy
+from ragstage.web.guard.policy import WILDCARD_BINDS
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -78,11 +79,9 @@ def install_security(server: ModuleType, settings: Settings | None = None) -> Ge
     _limiter = install_guard(server.app, policy, signed_in_user if sign_in else None)
     log.info("guards on: hosts %s, extra origins %s, sign-in %s", ", ".join(policy.allowed_hosts),
              ", ".join(policy.allowed_origins) or "none", "on" if sign_in else "off")
-    return _limiter
-
-
-def generation_limiter() -> GenerationLimiter | None:
-    """The limiter the browser page's streams count against (None before `install_security`)."""
+    if (config.run.host or "").strip() in WILDCARD_BINDS and not settings.allowed_hosts:
+        log.warning("listening on every address, but only loopback names are served: set "
+                    "RAGSTAGE_ALLOWED_HOSTS to the names or addresses people will type")
     return _limiter
 
 
