@@ -11,6 +11,7 @@ import chainlit.server
 from ragstage.ui import chat, sign_in
 from ragstage.ui.files_folder import use_private_files_folder
 from ragstage.ui.offline import install_offline_template
+from ragstage.ui.security import install_security
 from ragstage.ui.services import services
 from ragstage.ui.welcome import STARTER_ACTION
 from ragstage.web import install_routes
@@ -25,6 +26,7 @@ async def get_runtime():
 
 
 install_routes(chainlit.server.app, get_runtime)  # the browser page (public/webgpu_demo.html)
+install_security(chainlit.server)  # hosts, origins, sign-in, limits, headers: every route (ui/security.py)
 
 
 @cl.on_chat_start

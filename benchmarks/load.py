@@ -280,6 +280,8 @@ def app_environment(model_url: str, work: Path) -> dict[str, str]:
         "RAGSTAGE_CACHE_DIR": str(work / "cache"),
         "RAGSTAGE_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
         "RAGSTAGE_ANSWER_ANYWAY": "false",
+        # every simulated session comes from 127.0.0.1: lift the per-client and total answer limits
+        "RAGSTAGE_MAX_GENERATIONS_PER_CLIENT": "1000", "RAGSTAGE_MAX_GENERATIONS_TOTAL": "1000",
     })
     return env
 

@@ -21,6 +21,26 @@ function showError(message) {
   ui.error.hidden = !message;
 }
 
+// With sign-in on, the app answers 401 until this browser has a session (or when it expired).
+class SignInRequired extends Error {}
+
+function showSignIn() {
+  const link = Object.assign(document.createElement('a'), { id: 'sign-in', href: '/login', textContent: 'Sign in' });
+  ui.error.replaceChildren('Sign in first: ', link, ', then come back to this page.');
+  ui.error.hidden = false;
+}
+
+function showFailure(err, prefix = '') {
+  if (err instanceof SignInRequired) showSignIn();
+  else showError(`${prefix}${err.message || String(err)}`);
+}
+
+async function refusal(response) {
+  const detail = await response.json().catch(() => ({}));
+  const message = detail.error || `HTTP ${response.status}`;
+  return response.status === 401 ? new SignInRequired(message) : new Error(message);
+}
+
 function setRunning(running) {
   ui.generate.disabled = running;
   ui.stop.disabled = !running;
@@ -69,10 +89,7 @@ function describeEngine() {
 async function loadConfig() {
   setStatus('Asking the app which models it serves…');
   const response = await fetch(`${API}/config`);
-  if (!response.ok) {
-    const detail = await response.json().catch(() => ({}));
-    throw new Error(detail.error || `HTTP ${response.status}`);
-  }
+  if (!response.ok) throw await refusal(response);
   state.config = await response.json();
   const { limits, knowledge_base: kb } = state.config;
   ui.prompt.maxLength = limits.question_chars;
@@ -144,10 +161,7 @@ async function postJson(path, body, signal) {
   const response = await fetch(`${API}/${path}`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal,
   });
-  if (!response.ok) {
-    const detail = await response.json().catch(() => ({}));
-    throw new Error(detail.error || `HTTP ${response.status}`);
-  }
+  if (!response.ok) throw await refusal(response);
   return response;
 }
 
@@ -254,7 +268,7 @@ async function generate() {
     } else setStatus('Done.');
   } catch (err) {
     if (state.controller.signal.aborted) setStatus('Stopped.');
-    else { showError(err.message || String(err)); setStatus('Failed.'); }
+    else { showFailure(err); setStatus('Failed.'); }
   } finally {
     setRunning(false);
     state.controller = null;
@@ -265,5 +279,5 @@ ui.form.addEventListener('submit', (event) => { event.preventDefault(); generate
 ui.stop.addEventListener('click', () => state.controller?.abort());
 ui.clearChart.addEventListener('click', () => chart.clear());
 
-loadConfig().catch((err) => { showError(`Could not load the page's configuration: ${err.message}`); setStatus('Not ready.'); });
+loadConfig().catch((err) => { showFailure(err, 'Could not load the page\'s configuration: '); setStatus('Not ready.'); });
 updateEngineChoice();

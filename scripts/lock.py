@@ -1,6 +1,7 @@
 """Refresh the lock files that `scripts/setup.py` installs from.
 
-    python3 scripts/lock.py            # re-resolve within pyproject.toml's ranges (newest allowed)
+    python3 scripts/lock.py            # after editing pyproject.toml: keep today's pins, add/drop the rest
+    python3 scripts/lock.py --upgrade  # re-resolve everything to the newest versions allowed
     python3 scripts/lock.py --check    # exit 1 if a lock no longer matches pyproject.toml
 
 pyproject.toml keeps loose ranges for people who install ragstage into their own environment;
@@ -59,7 +60,7 @@ def write_locks(folder: Path, upgrade: bool) -> None:
 
 def main(argv: list[str]) -> int:
     if "--check" not in argv:
-        write_locks(REQUIREMENTS, upgrade=True)
+        write_locks(REQUIREMENTS, upgrade="--upgrade" in argv)
         print(f"locks written to {REQUIREMENTS.relative_to(ROOT)}/")
         return 0
     scratch = ROOT / ".ragstage" / "lock-check"

@@ -7,10 +7,11 @@ and a unit test fails when the two drift apart.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 FOUNDRY_DEFAULT_URL = "http://localhost:5273/v1"
 
@@ -73,12 +74,41 @@ class Settings(BaseSettings):
     users_file: Path | None = Field(None, description="File of `user:bcrypt-hash` lines; set it to turn on sign-in and chat history.")
     database_url: str = Field("sqlite+aiosqlite:///.ragstage/chats.db", description="SQLAlchemy URL for chat history (used only with sign-in).")
 
+    # --- who may call this server (see README, "Security model") --------------------------
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field((), description="Host names served besides `localhost`, `127.0.0.1`, `[::1]` and the bound host (comma-separated; `*.example.org` covers subdomains, `*` turns the check off).")
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field((), description="Other web origins (`https://host[:port]`, comma-separated) whose pages may call this app with the user's cookies; empty: same-origin only.")
+    max_generations_per_client: int = Field(2, ge=1, description="Answers one client (signed-in user, else address) may have in progress at once, chat and browser page together; past it the page gets 429, the chat a message.")
+    max_generations_total: int = Field(4, ge=1, description="Answers generated at once in all, chat and browser page together.")
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return tuple(part.strip() for part in value.split(",") if part.strip()) if isinstance(value, str) else value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
+        for host in hosts:
+            if "*" in host[1:] or (host.startswith("*") and host != "*" and not host.startswith("*.")):
+                raise ValueError(f"{host!r}: a wildcard is only `*` or a leading `*.` (`*.example.org`)")
+        return hosts
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _explicit_origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        """A wildcard with cookies would let every web page read the user's documents."""
+        for origin in origins:
+            parts = urlsplit(origin)
+            if origin == "*" or parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+                raise ValueError(f"{origin!r} is not an origin like https://host[:port] (`*` is never allowed)")
+        return origins
+
 
 def settings_table_markdown() -> str:
     """The README table, generated so that documentation cannot drift from code."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.default
-        shown = "(none)" if default is None else str(default)
+        shown = "(none)" if default in (None, ()) else str(default)
         rows.append(f"| `RAGSTAGE_{name.upper()}` | `{shown}` | {field.description} |")
     return "\n".join(rows)

@@ -41,3 +41,26 @@ def test_invalid_value_is_rejected_with_the_setting_name(monkeypatch: pytest.Mon
     monkeypatch.setenv("RAGSTAGE_TOP_K", "zero")
     with pytest.raises(Exception, match="top_k"):
         Settings()
+
+
+def test_hosts_and_origins_are_comma_separated_lists(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("RAGSTAGE_ALLOWED_HOSTS", "team.example, *.corp.example")
+    monkeypatch.setenv("RAGSTAGE_ALLOWED_ORIGINS", "https://team.example,http://127.0.0.1:9000")
+    settings = Settings(_env_file=None)
+    assert settings.allowed_hosts == ("team.example", "*.corp.example")
+    assert settings.allowed_origins == ("https://team.example", "http://127.0.0.1:9000")
+    assert Settings(_env_file=None, allowed_origins=()).allowed_origins == ()
+
+
+@pytest.mark.parametrize("origin", ["*", "team.example", "https://team.example/app", "ftp://team.example"])
+def test_an_origin_list_refuses_wildcards_and_things_that_are_not_origins(monkeypatch: pytest.MonkeyPatch, origin):
+    monkeypatch.setenv("RAGSTAGE_ALLOWED_ORIGINS", origin)
+    with pytest.raises(Exception, match="allowed_origins"):
+        Settings(_env_file=None)
+
+
+@pytest.mark.parametrize("host", ["team*.example", "*example.org", "a.*.example"])
+def test_a_host_wildcard_is_only_a_leading_subdomain_star(monkeypatch: pytest.MonkeyPatch, host):
+    monkeypatch.setenv("RAGSTAGE_ALLOWED_HOSTS", host)
+    with pytest.raises(Exception, match="allowed_hosts"):
+        Settings(_env_file=None)

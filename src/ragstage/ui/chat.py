@@ -19,6 +19,7 @@ from chainlit.context import context
 from ragstage.ui import settings_panel, uploads, welcome
 from ragstage.ui.escaping import escape_inline
 from ragstage.ui.files_folder import ensure_files_folder
+from ragstage.ui.security import limit_generations
 from ragstage.ui.services import services
 from ragstage.ui.session import ChatSession, current_session, store_session
 from ragstage.ui.turn import TurnRenderer, failure_text
@@ -109,6 +110,7 @@ async def _index_attachments(
     await cl.Message(content=uploads.uploads_markdown(outcomes, persist, question_follows)).send()
 
 
+@limit_generations  # the same per-client and total limits as the browser page (ui/security.py)
 async def answer_question(runtime: Runtime, session: ChatSession, question: str) -> None:
     from ragstage.answer import AnswerOptions
 
