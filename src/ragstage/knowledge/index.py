@@ -121,6 +121,11 @@ class ChunkIndex:
     def document_count(self) -> int:
         return len(self._state.by_source)
 
+    @property
+    def languages(self) -> dict[str, int]:
+        """Chunks per detected language ("" for chunks too short or odd to tell)."""
+        return dict(self._state.languages)
+
     def chunk(self, chunk_id: str) -> Chunk:
         return self._state.chunks[chunk_id]
 

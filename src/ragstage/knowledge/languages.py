@@ -76,7 +76,7 @@ SCRIPT_DEFAULT_LANGUAGE: dict[str, str] = {
 LABEL_ALIASES: dict[str, str] = {"wuu": "zh", "yue": "zh", "arz": "ar", "ary": "ar"}
 
 UNKNOWN = ""  # no confident detection: every word is analysed by its script's default language
-DETECT_SAMPLE_CHARS = 400
+DETECT_SAMPLE_CHARS = 300
 # Below this probability the detector abstains (titles, numbers, code, single words).
 MIN_CONFIDENCE = 0.5
 # English function words are 32-55% of the words of English passages and at most 15% of
