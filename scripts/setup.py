@@ -109,6 +109,23 @@ def ensure_chromium() -> None:
     run("apt-get", "install", "-y", "-q", "chromium", "fonts-dejavu-core")
 
 
+# Fonts with Chinese and Devanagari glyphs (1.6 MB + 0.1 MB download): tests write real PDFs
+# in those scripts to check that such uploads are searchable (DejaVu covers Cyrillic).
+TEST_FONTS = {"fonts-wqy-microhei": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+              "fonts-lohit-deva": "/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf"}
+
+
+def ensure_test_fonts() -> None:
+    missing = [package for package, path in TEST_FONTS.items() if not Path(path).is_file()]
+    if not missing:
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(f"fonts missing ({', '.join(missing)}): their PDF upload tests are skipped.")
+        return
+    run("apt-get", "update", "-q")
+    run("apt-get", "install", "-y", "-q", *missing)
+
+
 def main() -> int:
     with_test = "--test" in sys.argv[1:]
     wanted = stamp_value(with_test)
@@ -121,6 +138,7 @@ def main() -> int:
     run(PYTHON, "-m", "ragstage.models.weights", "--prepare")
     if with_test:
         ensure_chromium()
+        ensure_test_fonts()
     return 0
 
 

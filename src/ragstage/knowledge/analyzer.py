@@ -94,9 +94,13 @@ def _learn(table: dict[str, str], language: str, words: Iterable[str]) -> None:
         for other in _term_tables.values():
             other.clear()
     groups: dict[str, tuple[LanguageRules | None, list[str]]] = {}
+    rules_of_script: dict[str, LanguageRules | None] = {}
     for word in dict.fromkeys(words):
         if word not in table:
-            rules = word_rules(language, script_of(word))
+            script = "LATIN" if word.isascii() else script_of(word)  # digits: no stemmer changes them
+            if script not in rules_of_script:
+                rules_of_script[script] = word_rules(language, script)
+            rules = rules_of_script[script]
             groups.setdefault(rules.code if rules else UNKNOWN, (rules, []))[1].append(word)
     for rules, new in groups.values():
         if rules is None:
