@@ -88,26 +88,31 @@ def tokens(text: str) -> list[str]:
     return found
 
 
-def _learn(table: dict[str, str], language: str, words: Iterable[str]) -> None:
-    """Add the terms of words not yet in `table`, stemming each rule set's words in one call."""
+def _learn(table: dict[str, str], language: str, words: Iterable[str]) -> dict[str, str]:
+    """The terms of `words` (new to `table`), added to it; each rule set's words stemmed in one call.
+
+    Returned too, so a caller never depends on the table (another thread may clear it when full).
+    """
     if sum(map(len, _term_tables.values())) > _TERM_CACHE_MAX:
         for other in _term_tables.values():
             other.clear()
     groups: dict[str, tuple[LanguageRules | None, list[str]]] = {}
     rules_of_script: dict[str, LanguageRules | None] = {}
     for word in dict.fromkeys(words):
-        if word not in table:
-            script = "LATIN" if word.isascii() else script_of(word)  # digits: no stemmer changes them
-            if script not in rules_of_script:
-                rules_of_script[script] = word_rules(language, script)
-            rules = rules_of_script[script]
-            groups.setdefault(rules.code if rules else UNKNOWN, (rules, []))[1].append(word)
+        script = "LATIN" if word.isascii() else script_of(word)  # digits: no stemmer changes them
+        if script not in rules_of_script:
+            rules_of_script[script] = word_rules(language, script)
+        rules = rules_of_script[script]
+        groups.setdefault(rules.code if rules else UNKNOWN, (rules, []))[1].append(word)
+    learned: dict[str, str] = {}
     for rules, new in groups.values():
         if rules is None:
-            table.update(zip(new, new))
+            learned.update(zip(new, new))
             continue
         stems = rules.stem_words(new) if rules.stem_words else new
-        table.update((word, "" if word in rules.stopwords else stem) for word, stem in zip(new, stems))
+        learned.update((word, "" if word in rules.stopwords else stem) for word, stem in zip(new, stems))
+    table.update(learned)
+    return learned
 
 
 def terms_of(words: list[str], language: str) -> list[str]:
@@ -117,8 +122,8 @@ def terms_of(words: list[str], language: str) -> list[str]:
         table = _term_tables.setdefault(language, {})
     terms = list(map(table.get, words))
     if None in terms:
-        _learn(table, language, words)
-        terms = list(map(table.__getitem__, words))
+        learned = _learn(table, language, [word for word, term in zip(words, terms) if term is None])
+        terms = [learned[word] if term is None else term for word, term in zip(words, terms)]
     return [term for term in terms if term]
 
 

@@ -169,14 +169,14 @@ class ChunkIndex:
         """Index several documents in one swap (much faster than one `add` each for a folder)."""
         per_source = {doc.source: chunk_document(doc, self.size_tokens, self.overlap_tokens) for doc in documents}
         new_chunks, term_lists = analyzed_chunks(chunk for chunks in per_source.values() for chunk in chunks)
-        per_source = {source: [] for source in per_source}
+        labelled: dict[str, list[Chunk]] = {source: [] for source in per_source}
         for chunk in new_chunks:
-            per_source[chunk.source].append(chunk)
+            labelled[chunk.source].append(chunk)
         new_segment = build_segment(term_lists)
         with self._write_lock:
-            self._state = _replaced_state(self._state, set(per_source), new_chunks, new_segment)
+            self._state = _replaced_state(self._state, set(labelled), new_chunks, new_segment)
         self._maybe_compact()
-        return per_source
+        return labelled
 
     def remove(self, source: str) -> bool:
         """Forget every chunk of `source`; False when it was not indexed."""
