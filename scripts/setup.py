@@ -204,6 +204,23 @@ def check_app_imports(env: Environment) -> None:
         sys.exit("ragstage: set-up finished but the app cannot start (see the error above).")
 
 
+# Fonts with Chinese and Devanagari glyphs (1.6 MB + 0.1 MB download): tests write real PDFs
+# in those scripts to check that such uploads are searchable (DejaVu covers Cyrillic).
+TEST_FONTS = {"fonts-wqy-microhei": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+              "fonts-lohit-deva": "/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf"}
+
+
+def ensure_test_fonts() -> None:
+    missing = [package for package, path in TEST_FONTS.items() if not Path(path).is_file()]
+    if not missing:
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(f"fonts missing ({', '.join(missing)}): their PDF upload tests are skipped.")
+        return
+    run("apt-get", "update", "-q")
+    run("apt-get", "install", "-y", "-q", *missing)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Set up ragstage (idempotent).")
     parser.add_argument("--test", action="store_true", help="also the test extra, browser and services")
@@ -224,6 +241,7 @@ def main(argv: list[str]) -> int:
     check_app_imports(env)
     if args.test:
         ensure_chromium()
+        ensure_test_fonts()
     return 0
 
 

@@ -89,7 +89,7 @@ def run_index(args: argparse.Namespace) -> int:
 def hit_json(hit: Hit) -> dict[str, Any]:
     chunk = hit.chunk
     return {"rank": hit.rank, "score": round(hit.score, 6), "source": chunk.source, "chunk_id": chunk.chunk_id,
-            "title": chunk.title, "heading": chunk.heading, "page": chunk.page,
+            "title": chunk.title, "heading": chunk.heading, "page": chunk.page, "language": chunk.language,
             "start_char": chunk.start_char, "end_char": chunk.end_char, "text": chunk.text}
 
 
@@ -138,6 +138,7 @@ def run_search(args: argparse.Namespace) -> int:
         print("No passage matches that query.")
     for hit in hits:
         place = ", ".join(p for p in (hit.chunk.heading, f"p. {hit.chunk.page}" if hit.chunk.page else "") if p)
-        print(f"[{hit.rank}] {hit.score:.3f}  {hit.chunk.source}" + (f"  ({place})" if place else ""))
+        language = f"  [{hit.chunk.language}]" if hit.chunk.language else ""
+        print(f"[{hit.rank}] {hit.score:.3f}  {hit.chunk.source}{language}" + (f"  ({place})" if place else ""))
         print("    " + " ".join(hit.chunk.text.split())[:240])
     return 0

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ragstage.knowledge.analyzer import analyzer_version
 from ragstage.knowledge.index import ChunkIndex
 from ragstage.knowledge.index_files import IndexFormatError
 
@@ -60,6 +61,8 @@ class FolderCache:
         manifest = self._read_manifest(manifest_path)
         if (manifest["size_tokens"], manifest["overlap_tokens"]) != (size_tokens, overlap_tokens):
             return None  # chunking settings changed: every chunk would differ
+        if manifest.get("analyzer") != analyzer_version():
+            return None  # written by another analyzer (an upgrade): its terms would not match queries
         try:
             index = ChunkIndex.load(self.root / manifest["generation"])
             files = {rel: FileRecord(**record) for rel, record in manifest["files"].items()}
@@ -96,6 +99,7 @@ class FolderCache:
             index.save(self.root / generation)
             manifest = {
                 "format": CACHE_FORMAT, "version": CACHE_VERSION, "folder": str(self.folder),
+                "analyzer": analyzer_version(),
                 "size_tokens": index.size_tokens, "overlap_tokens": index.overlap_tokens,
                 "generation": generation, "files": {rel: asdict(record) for rel, record in sorted(files.items())},
             }

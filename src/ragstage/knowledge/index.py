@@ -9,13 +9,14 @@ Adding a document rebuilds only the small delta segment; the base segment is reb
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from ragstage.knowledge.analyzer import analyze
+from ragstage.knowledge.analyzer import analyze, analyze_passage, analyze_query
 from ragstage.knowledge.chunking import chunk_document
 from ragstage.knowledge.records import Chunk, Document, Hit
 from ragstage.knowledge.segments import (
@@ -36,9 +37,24 @@ COMPACT_MIN_CHUNKS = 5_000
 COMPACT_BASE_FRACTION = 0.125
 
 
+def _indexed_text(chunk: Chunk) -> str:
+    """What a chunk is found by: its words plus its heading path (the section it belongs to)."""
+    return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
+
+
 def index_terms(chunk: Chunk) -> list[str]:
-    """Terms a chunk is found by: its words plus its heading path (the section it belongs to)."""
-    return analyze(f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text)
+    """The terms of an indexed chunk (analysed in its recorded language)."""
+    return analyze(_indexed_text(chunk), chunk.language or None)
+
+
+def analyzed_chunks(chunks: Iterable[Chunk]) -> tuple[list[Chunk], list[list[str]]]:
+    """Each chunk with its detected language recorded, and its terms."""
+    labelled, term_lists = [], []
+    for chunk in chunks:
+        analysed = analyze_passage(_indexed_text(chunk))
+        labelled.append(replace(chunk, language=analysed.language))
+        term_lists.append(analysed.terms)
+    return labelled, term_lists
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +69,7 @@ class _State:
     delta_ids: tuple[str, ...]
     chunks: Mapping[str, Chunk]
     by_source: Mapping[str, tuple[str, ...]]
+    languages: Mapping[str, int]  # chunks per detected language: what a query is analysed against
     base_df: np.ndarray
     stats: CorpusStats
     base_norm: np.ndarray
@@ -62,16 +79,18 @@ class _State:
     def create(cls, base: Segment, base_alive: np.ndarray | None, base_ids: tuple[str, ...],
                base_pos: Mapping[str, int] | None, delta: Segment, delta_ids: tuple[str, ...],
                chunks: Mapping[str, Chunk], by_source: Mapping[str, tuple[str, ...]],
-               base_df: np.ndarray | None = None) -> _State:
+               base_df: np.ndarray | None = None, languages: Mapping[str, int] | None = None) -> _State:
         if base_alive is not None and base_alive.all():
             base_alive = None
         if base_pos is None:
             base_pos = {chunk_id: i for i, chunk_id in enumerate(base_ids)}
         if base_df is None:
             base_df = base.live_df(base_alive)
+        if languages is None:
+            languages = Counter(chunk.language for chunk in chunks.values())
         stats = corpus_stats(base, base_alive, base_df, delta)
-        return cls(base, base_alive, base_ids, base_pos, delta, delta_ids, chunks, by_source, base_df, stats,
-                   length_norm(base, stats.avgdl), length_norm(delta, stats.avgdl))
+        return cls(base, base_alive, base_ids, base_pos, delta, delta_ids, chunks, by_source, languages, base_df,
+                   stats, length_norm(base, stats.avgdl), length_norm(delta, stats.avgdl))
 
 
 def _empty_state() -> _State:
@@ -102,6 +121,11 @@ class ChunkIndex:
     def document_count(self) -> int:
         return len(self._state.by_source)
 
+    @property
+    def languages(self) -> dict[str, int]:
+        """Chunks per detected language ("" for chunks too short or odd to tell)."""
+        return dict(self._state.languages)
+
     def chunk(self, chunk_id: str) -> Chunk:
         return self._state.chunks[chunk_id]
 
@@ -114,7 +138,8 @@ class ChunkIndex:
         state = self._state  # one read: the whole search uses this version
         if k <= 0 or state.stats.n_docs == 0:
             return []
-        weighted = [(term, state.stats.idf(self._df(state, term))) for term in analyze(query)]
+        terms = analyze_query(query, state.languages)
+        weighted = [(term, state.stats.idf(self._df(state, term))) for term in terms]
         candidates: list[tuple[float, str]] = []
         for seg, norm, alive, ids in ((state.base, state.base_norm, state.base_alive, state.base_ids),
                                       (state.delta, state.delta_norm, None, state.delta_ids)):
@@ -143,12 +168,15 @@ class ChunkIndex:
     def add_many(self, documents: Iterable[Document]) -> dict[str, list[Chunk]]:
         """Index several documents in one swap (much faster than one `add` each for a folder)."""
         per_source = {doc.source: chunk_document(doc, self.size_tokens, self.overlap_tokens) for doc in documents}
-        new_chunks = [chunk for chunks in per_source.values() for chunk in chunks]
-        new_segment = build_segment([index_terms(chunk) for chunk in new_chunks])
+        new_chunks, term_lists = analyzed_chunks(chunk for chunks in per_source.values() for chunk in chunks)
+        labelled: dict[str, list[Chunk]] = {source: [] for source in per_source}
+        for chunk in new_chunks:
+            labelled[chunk.source].append(chunk)
+        new_segment = build_segment(term_lists)
         with self._write_lock:
-            self._state = _replaced_state(self._state, set(per_source), new_chunks, new_segment)
+            self._state = _replaced_state(self._state, set(labelled), new_chunks, new_segment)
         self._maybe_compact()
-        return per_source
+        return labelled
 
     def remove(self, source: str) -> bool:
         """Forget every chunk of `source`; False when it was not indexed."""
@@ -241,8 +269,11 @@ def _replaced_state(state: _State, gone: set[str], new_chunks: Sequence[Chunk], 
     for chunk in new_chunks:
         grouped.setdefault(chunk.source, []).append(chunk.chunk_id)
     by_source.update((source, tuple(ids)) for source, ids in grouped.items())
+    languages = Counter(state.languages)
+    languages.subtract(state.chunks[c].language for c in gone_ids)
+    languages.update(chunk.language for chunk in new_chunks)
     return _State.create(state.base, base_alive, state.base_ids, state.base_pos, delta, delta_ids, chunks,
-                         by_source, base_df)
+                         by_source, base_df, {code: n for code, n in languages.items() if n > 0})
 
 
 def _live_base_size(state: _State) -> int:
@@ -259,7 +290,8 @@ def _compacted_state(state: _State) -> _State:
     base_alive = state.base_alive
     alive_ids = state.base_ids if base_alive is None else tuple(np.asarray(state.base_ids, object)[base_alive])
     base = merge_segments([(state.base, base_alive), (state.delta, None)])
-    return _State.create(base, None, alive_ids + state.delta_ids, None, EMPTY, (), state.chunks, state.by_source)
+    return _State.create(base, None, alive_ids + state.delta_ids, None, EMPTY, (), state.chunks, state.by_source,
+                         languages=state.languages)
 
 
 def _top_candidates(positions: np.ndarray, scores: np.ndarray, ids: Sequence[str], k: int) -> list[tuple[float, str]]:

@@ -1,7 +1,8 @@
 """The on-disk form of a ChunkIndex: `index.json` plus one .npy file per array, no pickle.
 
-Loading never trusts the files: format version, array shapes and cross references are checked,
-and anything off raises IndexFormatError so the caller rebuilds instead of serving a broken index.
+Loading never trusts the files: format version, analyzer version, array shapes and cross
+references are checked, and anything off raises IndexFormatError so the caller rebuilds instead
+of serving a broken index (terms from another analyzer would silently stop matching queries).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ragstage.knowledge.analyzer import analyzer_version
 from ragstage.knowledge.records import Chunk
 from ragstage.knowledge.segments import Segment
 
@@ -40,7 +42,8 @@ def save_state(state: Any, folder: Path, size_tokens: int, overlap_tokens: int) 
     alive = state.base_alive if state.base_alive is not None else np.ones(state.base.size, bool)
     np.save(folder / "base.alive.npy", alive, allow_pickle=False)
     manifest = {
-        "format": FORMAT, "version": VERSION, "size_tokens": size_tokens, "overlap_tokens": overlap_tokens,
+        "format": FORMAT, "version": VERSION, "analyzer": analyzer_version(),
+        "size_tokens": size_tokens, "overlap_tokens": overlap_tokens,
         "base": _save_segment(state.base, folder, "base") | {"ids": list(state.base_ids)},
         "delta": _save_segment(state.delta, folder, "delta") | {"ids": list(state.delta_ids)},
         "chunks": [asdict(chunk) for chunk in state.chunks.values()],
@@ -86,6 +89,9 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         raise IndexFormatError("not a ragstage chunk index")
     if manifest.get("version") != VERSION:
         raise IndexFormatError(f"index version {manifest.get('version')} (this ragstage reads {VERSION})")
+    if manifest.get("analyzer") != analyzer_version():
+        raise IndexFormatError(f"index analysed by {manifest.get('analyzer') or 'an older analyzer'}, "
+                               f"this ragstage analyses with {analyzer_version()}")
     return manifest
 
 

@@ -47,6 +47,7 @@ class Chunk:
     end_char: int
     text: str
     token_count: int
+    language: str = ""  # ISO 639-1 code detected when indexed ("" when it could not be told)
 
 
 @dataclass(frozen=True)

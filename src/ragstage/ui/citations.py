@@ -62,6 +62,8 @@ def passage_markdown(ref: SourceRef) -> str:
         facts.append(f"**Section:** {escape_inline(chunk.heading)}")
     if chunk.page is not None:
         facts.append(f"**Page:** {chunk.page}")
+    if chunk.language:
+        facts.append(f"**Language:** {escape_inline(chunk.language)}")
     facts.append(f"**BM25 score:** {ref.score:.2f}")
     return "  \n".join(facts) + "\n\n---\n\n" + escape_document_text(chunk.text)
 

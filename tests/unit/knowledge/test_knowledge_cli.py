@@ -42,7 +42,14 @@ def test_search_json_hits_carry_citation_fields(knowledge: Path, capsys: pytest.
     (hit,) = json.loads(capsys.readouterr().out)
     assert hit["rank"] == 1 and hit["source"] == "ttft.md" and hit["chunk_id"] == "ttft.md#0000"
     assert hit["heading"] == "Latency > TTFT" and hit["page"] is None and "first token" in hit["text"]
-    assert hit["score"] > 0
+    assert hit["score"] > 0 and hit["language"] == "en"
+
+
+def test_search_output_shows_each_passage_language(knowledge: Path, capsys: pytest.CaptureFixture[str]):
+    (knowledge / "ttft.zh.md").write_text("# 延迟\n\n首个词元的等待时间随提示长度增加。\n", encoding="utf-8")
+    assert main(["search", "首个词元的等待时间", "-k", "1", "--knowledge", str(knowledge)]) == 0
+    first_line = capsys.readouterr().out.splitlines()[0]
+    assert first_line.startswith("[1] ") and first_line.endswith("ttft.zh.md  [zh]  (延迟)")
 
 
 def test_search_batch_prints_one_line_per_query(knowledge: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
