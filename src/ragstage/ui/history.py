@@ -206,7 +206,8 @@ def _make_sqlite_folder(database_url: str) -> None:
 
 
 def build_history_store(settings: Settings) -> ChatHistoryStore:
-    return ChatHistoryStore(settings.database_url, LocalFileStorage(files_dir(settings.database_url)))
+    folder = settings.chat_files_dir or files_dir(settings.database_url)  # shared by all instances
+    return ChatHistoryStore(settings.database_url, LocalFileStorage(folder))
 
 
 def _served_type(name: str) -> tuple[str, str]:
