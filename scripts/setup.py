@@ -109,6 +109,25 @@ def ensure_chromium() -> None:
     run("apt-get", "install", "-y", "-q", "chromium", "fonts-dejavu-core")
 
 
+def ensure_team_server_packages() -> None:
+    """Team-server tests run nginx in front of app instances and a throwaway PostgreSQL: install
+    Debian's packages when missing (as root), without starting their system services."""
+    present = {"nginx": shutil.which("nginx") or Path("/usr/sbin/nginx").exists(),
+               "postgresql": any(Path("/usr/lib/postgresql").glob("*/bin/initdb"))}
+    missing = [package for package, found in present.items() if not found]
+    if not missing:
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(f"{' and '.join(missing)} missing: install them (Debian: apt-get install {' '.join(missing)}) "
+              "for the team-server tests.")
+        return
+    run("apt-get", "update", "-q")
+    # policy-rc.d exit 101 = "do not start services": the tests start their own servers
+    run("sh", "-c", "[ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d;"
+        " chmod +x /usr/sbin/policy-rc.d; trap 'rm -f /usr/sbin/policy-rc.d' EXIT; }; "
+        f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {' '.join(missing)}")
+
+
 def main() -> int:
     with_test = "--test" in sys.argv[1:]
     wanted = stamp_value(with_test)
@@ -121,6 +140,7 @@ def main() -> int:
     run(PYTHON, "-m", "ragstage.models.weights", "--prepare")
     if with_test:
         ensure_chromium()
+        ensure_team_server_packages()
     return 0
 
 

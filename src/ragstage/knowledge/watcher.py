@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_BATCH_MS = 5_000  # a change is applied at the latest this long after it happened, even mid-burst
-RETRY_AFTER_S = 5.0  # the watch failed (folder gone, watch limit reached): try again after this
+RETRY_AFTER_S = 5.0
+SAVE_QUIET_S = 1.0  # the cache is written once no change has been applied for this long  # the watch failed (folder gone, watch limit reached): try again after this
 
 
 class FolderWatcher:
@@ -90,9 +91,13 @@ class FolderWatcher:
             log.exception("applying changes in the knowledge folder failed: %s", sorted(map(str, paths))[:5])
 
     def _save_loop(self) -> None:
+        """Write the cache once changes have stopped for SAVE_QUIET_S: a burst of copied files
+        is saved once, and a large save (seconds at 100k chunks) rarely competes with an update."""
         while True:
             self._save_wanted.wait()
             self._save_wanted.clear()
+            while not self._stop.is_set() and self._save_wanted.wait(SAVE_QUIET_S):
+                self._save_wanted.clear()
             for warning in self.knowledge.save_cache():
                 log.warning("%s", warning)
             if self._stop.is_set():
