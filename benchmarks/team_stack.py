@@ -185,6 +185,7 @@ def running_stack(instance_env: dict[str, str], count: int, work: Path) -> Itera
     """`count` app instances with `instance_env`, started one after another, and nginx in front."""
     instances: list[AppInstance] = []
     nginx: Nginx | None = None
+    work.mkdir(parents=True, exist_ok=True)
     try:
         for number in range(1, count + 1):
             instances.append(AppInstance(str(number), instance_env, work).start())
