@@ -9,25 +9,23 @@ scripts/team_nginx.py (docs/TEAM-SERVER.md, section 5); the model is the scripte
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Iterator
 
 import pytest
 
-from e2e_server import ROOT, screenshot
+from e2e_server import ROOT
 from ragstage.accounts import set_user
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from scripted_openai_server import ScriptedServerProcess  # noqa: E402
 from team_stack import AppInstance, Nginx, missing_servers, running_stack, throwaway_postgres  # noqa: E402
-from test_signin_history import PASSWORD, UPLOAD_TEXT, answers, sign_in  # noqa: E402
+from test_signin_history import PASSWORD, chat_with_a_setting_and_an_upload, check_resumed_chat  # noqa: E402
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("asyncpg")
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(bool(missing_servers()), reason=f"needs {missing_servers()} "
                                                   "(scripts/setup.py --test installs them)")]
-expect = playwright_api.expect
 
 
 @pytest.fixture(scope="module")
@@ -62,44 +60,12 @@ def pinned_instance(page) -> str:
 
 def test_a_chat_resumes_on_another_instance_when_its_own_stops(tab, team, tmp_path) -> None:
     instances, _ = team
-    sign_in(tab, PASSWORD)
-    expect(tab.locator("#chat-input")).to_be_visible(timeout=60_000)
-    expect(answers(tab).first).to_contain_text("ragstage is ready", timeout=60_000)
+    thread_url = chat_with_a_setting_and_an_upload(tab, tmp_path)
     first = pinned_instance(tab)
-    assert first in ("1", "2")
-
-    tab.click("#chat-settings-open-modal")  # a setting that must survive the move
-    tab.click("#answer_anyway")
-    tab.click("#confirm")
-    notes = tmp_path / "lighthouse-notes.md"
-    notes.write_text(UPLOAD_TEXT)
-    tab.set_input_files("#upload-button-input", str(notes))
-    expect(tab.get_by_text("lighthouse-notes.md").first).to_be_visible(timeout=15_000)
-    tab.fill("#chat-input", "Who logs the tides, says the zqkeeper note?")
-    tab.click("#chat-submit")
-    expect(tab.get_by_text("[1] lighthouse-notes.md").first).to_be_visible(timeout=60_000)
-    expect(tab).to_have_url(re.compile(r"/thread/[0-9a-f-]{36}"), timeout=15_000)
-    thread_url = tab.url
-    assert pinned_instance(tab) == first  # every request of this chat went to one instance
+    assert first in ("1", "2")  # and every request of this chat went there (else the upload fails)
 
     instances[int(first) - 1].stop()  # the instance this browser was on goes away
     tab.reload()
-    expect(tab).to_have_url(thread_url)
-    expect(answers(tab).filter(has_text="According to [1]")).to_have_count(1, timeout=60_000)
+    check_resumed_chat(tab, thread_url, "team-failover")
     second = pinned_instance(tab)
     assert second in ("1", "2") and second != first  # nginx moved the browser, and the cookie followed
-    tab.get_by_text("[1] lighthouse-notes.md").first.click()
-    expect(tab.locator("#side-view-content")).to_contain_text("The zqkeeper logs the tides twice a day",
-                                                               timeout=15_000)
-    screenshot(tab, "team-failover-resumed-citation")
-
-    tab.click("#chat-settings-open-modal")
-    expect(tab.locator("#answer_anyway")).to_have_attribute("aria-checked", "true", timeout=15_000)
-    tab.keyboard.press("Escape")
-
-    tab.fill("#chat-input", "What does the zqkeeper do at the harbour?")  # only the upload knows
-    tab.click("#chat-submit")
-    expect(answers(tab).filter(has_text="According to [1]")).to_have_count(2, timeout=60_000)
-    expect(answers(tab).last).to_contain_text("lighthouse-notes.md")
-    assert pinned_instance(tab) == second
-    screenshot(tab, "team-failover-followup")

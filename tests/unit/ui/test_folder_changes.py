@@ -8,12 +8,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from ui_fakes import FakeCatalog, ScriptedRuntime, endpoint, new_page, simple_answer
+from ui_fakes import new_page, serving, simple_answer
 
 from ragstage.knowledge import KnowledgeBase
 from ragstage.settings import Settings
 from ragstage.ui import chat
-from ragstage.ui.services import ChatServices, install_services
 
 
 @pytest.fixture
@@ -28,15 +27,8 @@ def folder(tmp_path: Path) -> Path:
 @pytest.fixture
 def runtime(tmp_path: Path, folder: Path):
     settings = Settings(_env_file=None, knowledge_dir=folder, cache_dir=tmp_path / "cache")
-    fake = ScriptedRuntime(settings=settings, knowledge=KnowledgeBase.open(folder, settings),
-                           catalog=FakeCatalog({"slm": endpoint("slm"), "llm": endpoint("llm")}))
-
-    async def start():
-        return fake
-
-    previous = install_services(ChatServices(start_runtime=start))
-    yield fake
-    install_services(previous)
+    with serving(settings, KnowledgeBase.open(folder, settings)) as fake:
+        yield fake
 
 
 async def ask(runtime, text: str, *files) -> None:
