@@ -25,7 +25,8 @@ divided by p95 at the first level, measured in the same run.
 throwaway PostgreSQL, K `chainlit run` instances sharing the auth secret, the knowledge folder,
 the cache and the chat-files folder, and nginx in front with its sticky cookie; every session
 goes through nginx like a browser (a first GET pins it, it signs in, Socket.IO starts with
-long-polling then upgrades). The same levels run first against ONE instance behind the same
+long-polling then upgrades), and every question answered must also be in the chat history
+(else it counts as lost). The same levels run first against ONE instance behind the same
 nginx set-up, then against K, in the same run; the last lines compare p95.
 
     .venv/bin/python benchmarks/load.py --instances 2 --levels 100
@@ -204,12 +205,15 @@ async def think(think_s: float) -> None:
 
 async def run_session(client: ChatClient, own: str, other: str, think_s: float) -> SessionOutcome:
     outcome = SessionOutcome()
+    step = "connect"
     try:
         await think(think_s)
         await client.connect()
+        step = "upload"
         file_id = await client.upload(f"notes-{own}.md", f"# Notes {own}\n\nThe code word {own} "
                                       f"names the private project of this session.\n")
         await think(think_s)
+        step = "questions"
         reply = await client.ask(f"What does the code word {own} name?", [file_id])
         if judge(outcome, "own upload", reply) and own not in await cited_text(client, reply):
             outcome.errors.append("own upload: the answer did not cite the uploaded file")
@@ -220,7 +224,7 @@ async def run_session(client: ChatClient, own: str, other: str, think_s: float) 
         if judge(outcome, "other upload", reply) and other in await cited_text(client, reply):
             outcome.errors.append(f"isolation: saw another session's upload ({other})")
     except Exception as err:  # connect/upload failures are results to report, not crashes
-        outcome.errors.append(f"{type(err).__name__}: {err}")
+        outcome.errors.append(f"{step}: {type(err).__name__}: {err}")
     finally:
         outcome.instance = client.instance
         await client.close()
@@ -243,6 +247,7 @@ class Target:
     processes: tuple[psutil.Process, ...]  # the app instances, for their CPU time
     signed_in: bool = False
     via_proxy: bool = False
+    database_url: str = ""  # chat history: every question sent must be stored there too
 
     def client(self, timeout_s: float) -> ChatClient:
         return ChatClient(self.base_url, timeout_s, self.signed_in, self.via_proxy)
@@ -250,17 +255,39 @@ class Target:
     def cpu_s(self) -> float:
         return sum(sum(p.cpu_times()[:2]) for p in self.processes)
 
+    async def stored_questions(self) -> int:
+        """Questions in the chat history (0 without one)."""
+        if not self.database_url:
+            return 0
+        import asyncpg
+
+        connection = await asyncpg.connect(self.database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return await connection.fetchval("SELECT count(*) FROM steps WHERE type = 'user_message'")
+        finally:
+            await connection.close()
+
+    async def unsaved_questions(self, before: int, sent: int, wait_s: float = 30.0) -> int:
+        """Questions answered but missing from the history (writes may still be queued: wait)."""
+        deadline = time.monotonic() + wait_s
+        while (stored := await self.stored_questions() - before) < sent and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        return max(sent - stored, 0) if self.database_url else 0
+
 
 async def run_level(target: Target, sessions: int, previous_secret: str, timeout_s: float,
                     think_s: float) -> tuple[dict, str]:
     secrets = [secret_word() for _ in range(sessions)]
-    cpu_before = target.cpu_s()
+    cpu_before, stored_before = target.cpu_s(), await target.stored_questions()
     others = [previous_secret] + secrets[:-1]  # each asks about a secret uploaded by another session
     outcomes = await asyncio.gather(*(run_session(target.client(timeout_s), s, o, think_s)
                                       for s, o in zip(secrets, others)))
     latencies = [ms for o in outcomes for ms in o.latencies_ms]
     errors = [e for o in outcomes for e in o.errors]
     app_cpu_ms = (target.cpu_s() - cpu_before) * 1000
+    unsaved = await target.unsaved_questions(stored_before, len(latencies))
+    if unsaved:
+        errors.append(f"history: {unsaved} answered question(s) missing from the database")
     per_instance: dict[str, int] = {}
     for outcome in outcomes:
         if outcome.instance:
@@ -268,7 +295,7 @@ async def run_level(target: Target, sessions: int, previous_secret: str, timeout
     result = {"app_cpu_ms_per_message": round(app_cpu_ms / max(len(latencies), 1), 1), "sessions": sessions,
               "messages": len(latencies) + sum(o.lost for o in outcomes),
               "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
-              "errors": len(errors), "lost": sum(o.lost for o in outcomes), "error_samples": errors[:3],
+              "errors": len(errors), "lost": sum(o.lost for o in outcomes) + unsaved, "error_samples": errors[:3],
               "sessions_per_instance": dict(sorted(per_instance.items()))}
     return result, secrets[-1]
 
@@ -374,7 +401,7 @@ async def team_benchmark(instances: int, levels: list[int], timeout_s: float, th
                 env = team_environment(model_url, database_url, work)
                 with running_stack(env, count, work / f"stack-{count}") as (apps, nginx):
                     processes = tuple(psutil.Process(a.process.pid) for a in apps)
-                    target = Target(nginx.url, processes, signed_in=True, via_proxy=True)
+                    target = Target(nginx.url, processes, signed_in=True, via_proxy=True, database_url=database_url)
                     results[str(count)] = await run_levels(target, levels, timeout_s, think_s, 2 * count,
                                                            label=f"instances={count}  ")
     return results
@@ -396,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the team server (nginx, PostgreSQL, sign-in) with this many instances, "
                              "compared with 1 instance in the same run")
     parser.add_argument("--json", action="store_true", help="print a JSON object keyed by N as the last line")
+    parser.add_argument("--keep-logs", type=Path, help="with --instances: keep the servers' logs in this folder")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.levels.split(",") if n.strip()]
     if args.instances:
@@ -416,8 +444,10 @@ def team_main(args: argparse.Namespace, levels: list[int]) -> int:
         print(f"load.py --instances needs {' and '.join(missing_servers())} (scripts/setup.py --test installs them)",
               file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="ragstage-team-load-") as work:
-        results = asyncio.run(team_benchmark(args.instances, levels, args.timeout_s, args.think_s, Path(work)))
+    with tempfile.TemporaryDirectory(prefix="ragstage-team-load-") as temporary:
+        work = args.keep_logs or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        results = asyncio.run(team_benchmark(args.instances, levels, args.timeout_s, args.think_s, work))
     one, many = results["1"], results[str(args.instances)]
     for level in levels:
         ratio = many[str(level)]["p95_ms"] / one[str(level)]["p95_ms"] if one[str(level)]["p95_ms"] else float("nan")

@@ -138,8 +138,7 @@ class KnowledgeBase:
         """Apply what happened to `paths` (files or folders: created, changed, deleted, renamed)
         without rescanning the rest of the folder: what the folder watcher calls. The cache is
         not written here (see `save_cache`), so a change is searchable as soon as it is indexed."""
-        self.report = self._update(list(paths), None, time.perf_counter(), [], self._cache is not None)
-        return self.report
+        return self._update(list(paths), None, time.perf_counter(), [], self._cache is not None)
 
     def save_cache(self) -> list[str]:
         """Write the cache if the index changed since the last write; returns warnings (if any)."""
@@ -169,7 +168,8 @@ class KnowledgeBase:
                 return IngestReport(self.index.document_count, self.index.chunk_count, self.report.skipped,
                                     time.perf_counter() - started, False, tuple(warnings))
             scope, files = self._scope(paths)
-            return self._apply(self._scan(files), scope, progress, started, warnings, cache_used)
+            self.report = self._apply(self._scan(files), scope, progress, started, warnings, cache_used)
+            return self.report  # set under the lock: a slower, older update never overwrites it
 
     def _scope(self, paths: Iterable[Path]) -> tuple[set[str], list[tuple[str, Path]]]:
         """Every file name a change to `paths` may concern (a renamed folder concerns all the
