@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from fault_kit import ROOT, ScriptedServerProcess
-from load import PASSWORD, USER, ChatClient, cited_text
+from chat_client import PASSWORD, USER, ChatClient, cited_text
 from team_stack import AppInstance, Nginx, missing_servers, running_stack, throwaway_postgres
 
 from ragstage.accounts import set_user
