@@ -20,6 +20,16 @@ divided by p95 at the first level, measured in the same run.
 
     .venv/bin/python benchmarks/load.py                      # N = 1, 5, 20, 50
     .venv/bin/python benchmarks/load.py --levels 1,2 --json  # last line: JSON keyed by N
+
+`--instances K` runs the team server of docs/TEAM-SERVER.md instead: sign-in, chat history in a
+throwaway PostgreSQL, K `chainlit run` instances sharing the auth secret, the knowledge folder,
+the cache and the chat-files folder, and nginx in front with its sticky cookie; every session
+goes through nginx like a browser (a first GET pins it, it signs in, Socket.IO starts with
+long-polling then upgrades), and every question answered must also be in the chat history
+(else it counts as lost). The same levels run first against ONE instance behind the same
+nginx set-up, then against K, in the same run; the last lines compare p95.
+
+    .venv/bin/python benchmarks/load.py --instances 2 --levels 100
 """
 
 from __future__ import annotations
@@ -35,27 +45,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
-import httpx
 import psutil
-import socketio
+
+from chat_client import PASSWORD, USER, ChatClient, Reply, cited_text
+from team_stack import free_port, missing_servers, running_stack, throwaway_postgres, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTED_SERVER = ROOT / "benchmarks" / "scripted_openai_server.py"
 SHARED_QUESTION = "What can ragstage answer questions about?"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+JSON_KEYS = ("p50_ms", "p95_ms", "errors", "lost")
 
 
 def secret_word() -> str:
@@ -67,99 +70,7 @@ class SessionOutcome:
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     lost: int = 0
-
-
-@dataclass
-class Reply:
-    finished: bool
-    latency_ms: float
-    texts: list[str]
-    element_names: list[str]
-    element_keys: list[str]
-    is_error: bool
-
-
-class ChatClient:
-    """One browser-like chat session."""
-
-    def __init__(self, base_url: str, timeout_s: float):
-        self.base_url, self.timeout_s = base_url, timeout_s
-        self.session_id = str(uuid.uuid4())
-        self.sio = socketio.AsyncClient(reconnection=False)
-        self.events: asyncio.Queue[tuple[str, Any, float]] = asyncio.Queue()
-        self.sio.on("*", self._record)
-
-    async def _record(self, event: str, data: Any = None) -> None:
-        await self.events.put((event, data, time.perf_counter()))
-
-    async def connect(self) -> None:
-        auth = {"clientType": "webapp", "sessionId": self.session_id, "threadId": "",
-                "userEnv": "{}", "chatProfile": ""}
-        await self.sio.connect(self.base_url, socketio_path="/ws/socket.io", auth=auth,
-                               transports=["websocket"], wait_timeout=self.timeout_s)
-        await self.sio.emit("connection_successful")
-        await self._wait_for("task_start")  # on_chat_start runs as a task, like a message
-        await self._wait_for("task_end")
-
-    async def _wait_for(self, name: str) -> tuple[str, Any, float]:
-        deadline = time.perf_counter() + self.timeout_s
-        while True:
-            event = await asyncio.wait_for(self.events.get(), max(deadline - time.perf_counter(), 0.01))
-            if event[0] == name:
-                return event
-
-    async def upload(self, http: httpx.AsyncClient, name: str, text: str) -> str:
-        reply = await http.post(f"{self.base_url}/project/file", params={"session_id": self.session_id},
-                                files={"file": (name, text.encode(), "text/markdown")})
-        reply.raise_for_status()
-        return reply.json()["id"]
-
-    async def ask(self, question: str, file_ids: list[str] = ()) -> Reply:
-        message = {"id": str(uuid.uuid4()), "name": "User", "type": "user_message", "output": question,
-                   "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()), "threadId": ""}
-        sent = time.perf_counter()
-        await self.sio.emit("client_message", {"message": message,
-                                               "fileReferences": [{"id": i} for i in file_ids]})
-        return await self._collect(sent)
-
-    async def _collect(self, sent: float) -> Reply:
-        texts, names, keys, started, is_error = [], [], [], False, False
-        deadline = sent + self.timeout_s
-        while True:
-            try:
-                event, data, at = await asyncio.wait_for(self.events.get(), max(deadline - time.perf_counter(), 0.01))
-            except asyncio.TimeoutError:
-                return Reply(False, (time.perf_counter() - sent) * 1000, texts, names, keys, is_error)
-            if event == "task_start":
-                started = True
-            elif event in ("new_message", "update_message") and isinstance(data, dict):
-                if data.get("type") == "assistant_message":
-                    texts.append(str(data.get("output") or ""))
-                    is_error = is_error or bool(data.get("isError"))
-            elif event == "element" and isinstance(data, dict) and data.get("display") == "side":
-                names.append(str(data.get("name", "")))
-                keys.append(str(data.get("chainlitKey") or ""))
-            elif event == "task_end" and started:
-                return Reply(True, (at - sent) * 1000, texts, names, keys, is_error)
-
-    async def element_text(self, http: httpx.AsyncClient, key: str) -> str:
-        reply = await http.get(f"{self.base_url}/project/file/{key}", params={"session_id": self.session_id})
-        return reply.text if reply.status_code == 200 else ""
-
-    async def close(self) -> None:
-        if self.sio.connected:
-            await self.sio.disconnect()
-
-
-async def cited_text(client: ChatClient, http: httpx.AsyncClient, reply: Reply) -> str:
-    await asyncio.sleep(0.05)  # elements are sent just before the task ends; let stragglers land
-    while not client.events.empty():
-        event, data, _ = client.events.get_nowait()
-        if event == "element" and isinstance(data, dict) and data.get("display") == "side":
-            reply.element_names.append(str(data.get("name", "")))
-            reply.element_keys.append(str(data.get("chainlitKey") or ""))
-    parts = [await client.element_text(http, k) for k in reply.element_keys if k]
-    return "\n".join(reply.element_names + parts)
+    instance: str = ""  # which team-server instance served it (behind nginx)
 
 
 def judge(outcome: SessionOutcome, label: str, reply: Reply) -> bool:
@@ -178,28 +89,30 @@ async def think(think_s: float) -> None:
         await asyncio.sleep(random.uniform(0, 2 * think_s))
 
 
-async def run_session(base_url: str, own: str, other: str, timeout_s: float, think_s: float) -> SessionOutcome:
+async def run_session(client: ChatClient, own: str, other: str, think_s: float) -> SessionOutcome:
     outcome = SessionOutcome()
-    client = ChatClient(base_url, timeout_s)
+    step = "connect"
     try:
-        async with httpx.AsyncClient(timeout=timeout_s) as http:
-            await think(think_s)
-            await client.connect()
-            file_id = await client.upload(http, f"notes-{own}.md", f"# Notes {own}\n\nThe code word {own} "
-                                          f"names the private project of this session.\n")
-            await think(think_s)
-            reply = await client.ask(f"What does the code word {own} name?", [file_id])
-            if judge(outcome, "own upload", reply) and own not in await cited_text(client, http, reply):
-                outcome.errors.append("own upload: the answer did not cite the uploaded file")
-            await think(think_s)
-            judge(outcome, "shared knowledge", await client.ask(SHARED_QUESTION))
-            await think(think_s)
-            reply = await client.ask(f"What does the code word {other} name?")
-            if judge(outcome, "other upload", reply) and other in await cited_text(client, http, reply):
-                outcome.errors.append(f"isolation: saw another session's upload ({other})")
+        await think(think_s)
+        await client.connect()
+        step = "upload"
+        file_id = await client.upload(f"notes-{own}.md", f"# Notes {own}\n\nThe code word {own} "
+                                      f"names the private project of this session.\n")
+        await think(think_s)
+        step = "questions"
+        reply = await client.ask(f"What does the code word {own} name?", [file_id])
+        if judge(outcome, "own upload", reply) and own not in await cited_text(client, reply):
+            outcome.errors.append("own upload: the answer did not cite the uploaded file")
+        await think(think_s)
+        judge(outcome, "shared knowledge", await client.ask(SHARED_QUESTION))
+        await think(think_s)
+        reply = await client.ask(f"What does the code word {other} name?")
+        if judge(outcome, "other upload", reply) and other in await cited_text(client, reply):
+            outcome.errors.append(f"isolation: saw another session's upload ({other})")
     except Exception as err:  # connect/upload failures are results to report, not crashes
-        outcome.errors.append(f"{type(err).__name__}: {err}")
+        outcome.errors.append(f"{step}: {type(err).__name__}: {err}")
     finally:
+        outcome.instance = client.instance
         await client.close()
     return outcome
 
@@ -212,20 +125,77 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-async def run_level(base_url: str, sessions: int, previous_secret: str, timeout_s: float,
-                    think_s: float, app: psutil.Process) -> tuple[dict, str]:
+@dataclass(frozen=True)
+class Target:
+    """Where sessions go and how they behave there."""
+
+    base_url: str
+    processes: tuple[psutil.Process, ...]  # the app instances, for their CPU time
+    signed_in: bool = False
+    via_proxy: bool = False
+    database_url: str = ""  # chat history: every question sent must be stored there too
+
+    def client(self, timeout_s: float) -> ChatClient:
+        return ChatClient(self.base_url, timeout_s, self.signed_in, self.via_proxy)
+
+    def cpu_s(self) -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in self.processes)
+
+    async def stored_questions(self) -> int:
+        """Questions in the chat history (0 without one)."""
+        if not self.database_url:
+            return 0
+        import asyncpg
+
+        connection = await asyncpg.connect(self.database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return await connection.fetchval("SELECT count(*) FROM steps WHERE type = 'user_message'")
+        finally:
+            await connection.close()
+
+    async def unsaved_questions(self, before: int, sent: int, wait_s: float = 30.0) -> int:
+        """Questions answered but missing from the history (writes may still be queued: wait)."""
+        deadline = time.monotonic() + wait_s
+        while (stored := await self.stored_questions() - before) < sent and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        return max(sent - stored, 0) if self.database_url else 0
+
+
+async def run_level(target: Target, sessions: int, previous_secret: str, timeout_s: float,
+                    think_s: float) -> tuple[dict, str]:
     secrets = [secret_word() for _ in range(sessions)]
-    cpu_before = sum(app.cpu_times()[:2])
+    cpu_before, stored_before = target.cpu_s(), await target.stored_questions()
     others = [previous_secret] + secrets[:-1]  # each asks about a secret uploaded by another session
-    outcomes = await asyncio.gather(*(run_session(base_url, s, o, timeout_s, think_s)
+    outcomes = await asyncio.gather(*(run_session(target.client(timeout_s), s, o, think_s)
                                       for s, o in zip(secrets, others)))
     latencies = [ms for o in outcomes for ms in o.latencies_ms]
     errors = [e for o in outcomes for e in o.errors]
-    app_cpu_ms = (sum(app.cpu_times()[:2]) - cpu_before) * 1000
-    result = {"app_cpu_ms_per_message": round(app_cpu_ms / max(len(latencies), 1), 1),"sessions": sessions, "messages": len(latencies) + sum(o.lost for o in outcomes),
+    app_cpu_ms = (target.cpu_s() - cpu_before) * 1000
+    unsaved = await target.unsaved_questions(stored_before, len(latencies))
+    if unsaved:
+        errors.append(f"history: {unsaved} answered question(s) missing from the database")
+    per_instance: dict[str, int] = {}
+    for outcome in outcomes:
+        if outcome.instance:
+            per_instance[outcome.instance] = per_instance.get(outcome.instance, 0) + 1
+    result = {"app_cpu_ms_per_message": round(app_cpu_ms / max(len(latencies), 1), 1), "sessions": sessions,
+              "messages": len(latencies) + sum(o.lost for o in outcomes),
               "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
-              "errors": len(errors), "lost": sum(o.lost for o in outcomes), "error_samples": errors[:3]}
+              "errors": len(errors), "lost": sum(o.lost for o in outcomes) + unsaved, "error_samples": errors[:3],
+              "sessions_per_instance": dict(sorted(per_instance.items()))}
     return result, secrets[-1]
+
+
+async def run_levels(target: Target, levels: list[int], timeout_s: float, think_s: float, warm_sessions: int,
+                     label: str = "") -> dict[str, dict]:
+    warm, secret = await run_level(target, warm_sessions, secret_word(), timeout_s, 0)  # starts the runtimes
+    if warm["errors"]:
+        print(f"warm-up problems: {warm['error_samples']}", file=sys.stderr)
+    results = {}
+    for level in levels:
+        results[str(level)], secret = await run_level(target, level, secret, timeout_s, think_s)
+        print(label + _row(results[str(level)]), flush=True)
+    return results
 
 
 @contextmanager
@@ -256,20 +226,6 @@ def wait_for_line(log: Path, prefix: str, process: subprocess.Popen, timeout_s: 
     raise RuntimeError(f"{process.args[:3]} did not print {prefix!r}; log: {log.read_text(errors='replace')[-2000:]}")
 
 
-def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"chainlit exited early; log: {log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} not up after {timeout_s}s; log: {log.read_text(errors='replace')[-3000:]}")
-
-
 def app_environment(model_url: str, work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGSTAGE_")}
     env.update({
@@ -286,26 +242,56 @@ def app_environment(model_url: str, work: Path) -> dict[str, str]:
     return env
 
 
+@contextmanager
+def model_server(work: Path) -> Iterator[str]:
+    """The scripted OpenAI-compatible server; yields its base URL."""
+    log = work / "model.log"
+    with running([sys.executable, str(SCRIPTED_SERVER), "--port", "0", "--model", "scripted-slm",
+                  "--model", "scripted-llm", "--tokens", "24"], dict(os.environ), log) as model:
+        yield f"http://127.0.0.1:{int(wait_for_line(log, 'LISTENING', model, 20).split()[1])}/v1"
+
+
 async def benchmark(levels: list[int], timeout_s: float, think_s: float, work: Path) -> dict[str, dict]:
-    python = sys.executable
-    model_log, app_log = work / "model.log", work / "chainlit.log"
-    with running([python, str(SCRIPTED_SERVER), "--port", "0", "--model", "scripted-slm",
-                  "--model", "scripted-llm", "--tokens", "24"], dict(os.environ), model_log) as model:
-        port = int(wait_for_line(model_log, "LISTENING", model, 20).split()[1])
-        app_port = free_port()
-        command = [python, "-m", "chainlit", "run", str(ROOT / "app.py"), "--headless",
+    with model_server(work) as model_url:
+        app_port, app_log = free_port(), work / "chainlit.log"
+        command = [sys.executable, "-m", "chainlit", "run", str(ROOT / "app.py"), "--headless",
                    "--host", "127.0.0.1", "--port", str(app_port)]
-        with running(command, app_environment(f"http://127.0.0.1:{port}/v1", work), app_log) as app:
+        with running(command, app_environment(model_url, work), app_log) as app:
             base_url = f"http://127.0.0.1:{app_port}"
             wait_for_http(f"{base_url}/health", app, app_log, 120)
-            measured = psutil.Process(app.pid)
-            warm, secret = await run_level(base_url, 1, secret_word(), timeout_s, 0, measured)  # starts the runtime
-            if warm["errors"]:
-                print(f"warm-up problems: {warm['error_samples']}", file=sys.stderr)
-            results = {}
-            for level in levels:
-                results[str(level)], secret = await run_level(base_url, level, secret, timeout_s, think_s, measured)
-                print(_row(results[str(level)]), flush=True)
+            return await run_levels(Target(base_url, (psutil.Process(app.pid),)), levels, timeout_s, think_s, 1)
+
+
+def team_environment(model_url: str, database_url: str, work: Path) -> dict[str, str]:
+    """What every instance of the team server shares (docs/TEAM-SERVER.md, section 5)."""
+    import shutil
+
+    from ragstage.accounts import set_user
+
+    users, knowledge = work / "users.txt", work / "shared" / "knowledge"
+    if not knowledge.exists():
+        shutil.copytree(ROOT / "knowledge", knowledge)
+        set_user(users, USER, PASSWORD, rounds=4)
+    env = app_environment(model_url, work / "shared")
+    env.update({"RAGSTAGE_USERS_FILE": str(users), "RAGSTAGE_DATABASE_URL": database_url,
+                "CHAINLIT_AUTH_SECRET": "load-" + "k" * 59, "RAGSTAGE_KNOWLEDGE_DIR": str(knowledge),
+                "RAGSTAGE_CHAT_FILES_DIR": str(work / "shared" / "chat-files")})
+    return env
+
+
+async def team_benchmark(instances: int, levels: list[int], timeout_s: float, think_s: float,
+                         work: Path) -> dict[str, dict[str, dict]]:
+    """The same levels against 1 instance, then `instances`, each behind nginx on one PostgreSQL."""
+    results: dict[str, dict[str, dict]] = {}
+    with model_server(work) as model_url:
+        for count in dict.fromkeys((1, instances)):
+            with throwaway_postgres() as database_url:
+                env = team_environment(model_url, database_url, work)
+                with running_stack(env, count, work / f"stack-{count}") as (apps, nginx):
+                    processes = tuple(psutil.Process(a.process.pid) for a in apps)
+                    target = Target(nginx.url, processes, signed_in=True, via_proxy=True, database_url=database_url)
+                    results[str(count)] = await run_levels(target, levels, timeout_s, think_s, 2 * count,
+                                                           label=f"instances={count}  ")
     return results
 
 
@@ -321,9 +307,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default="1,5,20,50", help="comma-separated session counts")
     parser.add_argument("--timeout-s", type=float, default=60.0, help="longest wait for one answer")
     parser.add_argument("--think-s", type=float, default=3.0, help="mean pause before each message (0: burst)")
+    parser.add_argument("--instances", type=int, default=0,
+                        help="run the team server (nginx, PostgreSQL, sign-in) with this many instances, "
+                             "compared with 1 instance in the same run")
     parser.add_argument("--json", action="store_true", help="print a JSON object keyed by N as the last line")
+    parser.add_argument("--keep-logs", type=Path, help="with --instances: keep the servers' logs in this folder")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.levels.split(",") if n.strip()]
+    if args.instances:
+        return team_main(args, levels)
     with tempfile.TemporaryDirectory(prefix="ragstage-load-") as work:
         results = asyncio.run(benchmark(levels, args.timeout_s, args.think_s, Path(work)))
     first = results[str(levels[0])]
@@ -331,8 +323,28 @@ def main(argv: list[str] | None = None) -> int:
         ratio = results[str(level)]["p95_ms"] / first["p95_ms"] if first["p95_ms"] else float("nan")
         print(f"p95 at N={level} is {ratio:.2f}x p95 at N={levels[0]}")
     if args.json:
-        print(json.dumps({n: {k: r[k] for k in ("p50_ms", "p95_ms", "errors", "lost")} for n, r in results.items()}))
+        print(json.dumps({n: {k: r[k] for k in JSON_KEYS} for n, r in results.items()}))
     return 0 if all(r["errors"] == 0 and r["lost"] == 0 for r in results.values()) else 1
+
+
+def team_main(args: argparse.Namespace, levels: list[int]) -> int:
+    if missing_servers():
+        print(f"load.py --instances needs {' and '.join(missing_servers())} (scripts/setup.py --test installs them)",
+              file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="ragstage-team-load-") as temporary:
+        work = args.keep_logs or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        results = asyncio.run(team_benchmark(args.instances, levels, args.timeout_s, args.think_s, work))
+    one, many = results["1"], results[str(args.instances)]
+    for level in levels:
+        ratio = many[str(level)]["p95_ms"] / one[str(level)]["p95_ms"] if one[str(level)]["p95_ms"] else float("nan")
+        print(f"N={level}: p95 with {args.instances} instances is {ratio:.2f}x p95 with 1 instance "
+              f"(sessions per instance: {many[str(level)]['sessions_per_instance']})")
+    if args.json:
+        print(json.dumps({k: {n: {m: r[m] for m in JSON_KEYS} for n, r in by_level.items()}
+                          for k, by_level in results.items()}))
+    return 0 if all(r["errors"] == 0 and r["lost"] == 0 for lv in results.values() for r in lv.values()) else 1
 
 
 if __name__ == "__main__":

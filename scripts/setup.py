@@ -221,6 +221,25 @@ def ensure_test_fonts() -> None:
     run("apt-get", "install", "-y", "-q", *missing)
 
 
+def ensure_team_server_packages() -> None:
+    """Team-server tests run nginx in front of app instances and a throwaway PostgreSQL: install
+    Debian's packages when missing (as root), without starting their system services."""
+    present = {"nginx": shutil.which("nginx") or Path("/usr/sbin/nginx").exists(),
+               "postgresql": any(Path("/usr/lib/postgresql").glob("*/bin/initdb"))}
+    missing = [package for package, found in present.items() if not found]
+    if not missing:
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        print(f"{' and '.join(missing)} missing: install them (Debian: apt-get install {' '.join(missing)}) "
+              "for the team-server tests.")
+        return
+    run("apt-get", "update", "-q")
+    # policy-rc.d exit 101 = "do not start services": the tests start their own servers
+    run("sh", "-c", "[ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d;"
+        " chmod +x /usr/sbin/policy-rc.d; trap 'rm -f /usr/sbin/policy-rc.d' EXIT; }; "
+        f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {' '.join(missing)}")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Set up ragstage (idempotent).")
     parser.add_argument("--test", action="store_true", help="also the test extra, browser and services")
@@ -242,6 +261,7 @@ def main(argv: list[str]) -> int:
     if args.test:
         ensure_chromium()
         ensure_test_fonts()
+        ensure_team_server_packages()
     return 0
 
 

@@ -13,6 +13,7 @@ from types import TracebackType
 
 from ragstage.answer import AnswerEvent, AnswerOptions, AnswerResult, answer, answer_stream
 from ragstage.knowledge import ChunkIndex, KnowledgeBase
+from ragstage.knowledge.watcher import FolderWatcher
 from ragstage.models import ROLES, ModelCatalog, ModelError
 from ragstage.settings import Settings
 from ragstage.tokens import encoding
@@ -26,6 +27,7 @@ class Runtime:
     knowledge: KnowledgeBase
     catalog: ModelCatalog
     launch_errors: dict[str, str] = field(default_factory=dict)  # role -> why it could not start
+    watcher: FolderWatcher | None = None  # applies knowledge-folder changes while the app runs
 
     @classmethod
     async def start(
@@ -34,12 +36,15 @@ class Runtime:
         *,
         warm_roles: Iterable[str] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        watch_knowledge: bool = False,
     ) -> Runtime:
         """Open the knowledge base and the catalog; resolve `warm_roles` now (default: both
         roles when `start_embedded_at_launch`), so the first question does not wait for a server.
 
         A role that cannot start is recorded in `launch_errors`, not raised: the app still
-        comes up, and the failure is reported where that role is used.
+        comes up, and the failure is reported where that role is used. `watch_knowledge` (the
+        app; not one-shot CLI commands) keeps the index in step with the folder, unless
+        `settings.knowledge_watch` is off.
         """
         settings = settings or Settings()
         knowledge, _ = await asyncio.gather(
@@ -47,6 +52,8 @@ class Runtime:
             asyncio.to_thread(encoding),  # loaded now, so the first prompt's prep time is honest
         )
         runtime = cls(settings, knowledge, ModelCatalog(settings))
+        if watch_knowledge and settings.knowledge_watch:
+            runtime.watcher = FolderWatcher(knowledge, settings.knowledge_watch_quiet_ms).start()
         roles = tuple(ROLES if settings.start_embedded_at_launch else ()) if warm_roles is None else tuple(warm_roles)
         try:
             await runtime.warm_up(roles)
@@ -65,7 +72,9 @@ class Runtime:
                 log.warning("%s model not available at launch: %s", role, err)
 
     async def aclose(self) -> None:
-        """Stops the embedded servers this runtime started."""
+        """Stops the folder watcher and the embedded servers this runtime started."""
+        if self.watcher is not None:
+            await asyncio.to_thread(self.watcher.stop)
         await self.catalog.aclose()
 
     async def __aenter__(self) -> Runtime:

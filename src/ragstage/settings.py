@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(32, ge=0, description="Tokens shared by consecutive chunks.")
     top_k: int = Field(4, ge=1, le=20, description="Passages retrieved per question.")
     score_floor: float = Field(1.0, ge=0.0, description="BM25 score below which a passage does not count as relevant.")
+    knowledge_watch: bool = Field(True, description="Apply files added, changed, renamed or deleted in the knowledge folder while the app runs.")
+    knowledge_watch_quiet_ms: int = Field(300, ge=10, le=10_000, description="A folder change is applied once the folder has been quiet this long (editors save in several steps).")
 
     # --- answering -------------------------------------------------------------------
     context_budget_tokens: int = Field(900, ge=128, description="Token budget for system prompt, sources and history sent to the model.")
@@ -73,6 +75,7 @@ class Settings(BaseSettings):
     # --- sign-in and history -----------------------------------------------------------
     users_file: Path | None = Field(None, description="File of `user:bcrypt-hash` lines; set it to turn on sign-in and chat history.")
     database_url: str = Field("sqlite+aiosqlite:///.ragstage/chats.db", description="SQLAlchemy URL for chat history (used only with sign-in).")
+    chat_files_dir: Path | None = Field(None, description="Where stored chat files (citations, uploads) live; default: next to a SQLite database, else `.ragstage/chat-files`. Share it between app instances.")
 
     # --- who may call this server (see README, "Security model") --------------------------
     allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field((), description="Host names served besides `localhost`, `127.0.0.1`, `[::1]` and the bound host (comma-separated; `*.example.org` covers subdomains, `*` turns the check off).")

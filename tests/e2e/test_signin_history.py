@@ -75,8 +75,9 @@ def test_wrong_password_is_refused(tab) -> None:
     screenshot(tab, "signin-refused")
 
 
-def test_signed_in_chat_resumes_with_citations_settings_and_uploads(tab, signed_in_app, tmp_path: Path) -> None:
-    _, database = signed_in_app
+def chat_with_a_setting_and_an_upload(tab, tmp_path: Path) -> str:
+    """Sign in, turn on `answer anyway`, upload a note and get an answer citing it; returns the
+    thread's URL."""
     sign_in(tab, PASSWORD)
     expect(tab.locator("#chat-input")).to_be_visible(timeout=60_000)
     expect(answers(tab).first).to_contain_text("ragstage is ready", timeout=60_000)
@@ -94,15 +95,18 @@ def test_signed_in_chat_resumes_with_citations_settings_and_uploads(tab, signed_
     chip = tab.get_by_text("[1] lighthouse-notes.md").first
     expect(chip).to_be_visible(timeout=60_000)
     expect(tab).to_have_url(re.compile(r"/thread/[0-9a-f-]{36}"), timeout=15_000)
-    thread_url = tab.url
+    return tab.url
 
-    tab.reload()  # the session ends; the thread comes back from the database
+
+def check_resumed_chat(tab, thread_url: str, screenshots: str) -> None:
+    """After a reload: the thread is back with its citation, its setting and its upload (a
+    follow-up only the upload can answer is cited)."""
     expect(tab).to_have_url(thread_url)
     expect(answers(tab).filter(has_text="According to [1]")).to_have_count(1, timeout=60_000)
     tab.get_by_text("[1] lighthouse-notes.md").first.click()
     side = tab.locator("#side-view-content")
     expect(side).to_contain_text("The zqkeeper logs the tides twice a day", timeout=15_000)
-    screenshot(tab, "signin-resumed-citation")
+    screenshot(tab, f"{screenshots}-resumed-citation")
 
     tab.click("#chat-settings-open-modal")
     expect(tab.locator("#answer_anyway")).to_have_attribute("aria-checked", "true", timeout=15_000)
@@ -112,7 +116,14 @@ def test_signed_in_chat_resumes_with_citations_settings_and_uploads(tab, signed_
     tab.click("#chat-submit")
     expect(answers(tab).filter(has_text="According to [1]")).to_have_count(2, timeout=60_000)
     expect(answers(tab).last).to_contain_text("lighthouse-notes.md")
-    screenshot(tab, "signin-resumed-followup")
+    screenshot(tab, f"{screenshots}-resumed-followup")
+
+
+def test_signed_in_chat_resumes_with_citations_settings_and_uploads(tab, signed_in_app, tmp_path: Path) -> None:
+    _, database = signed_in_app
+    thread_url = chat_with_a_setting_and_an_upload(tab, tmp_path)
+    tab.reload()  # the session ends; the thread comes back from the database
+    check_resumed_chat(tab, thread_url, "signin")
 
     with sqlite3.connect(database) as db:
         [(threads,)] = db.execute('SELECT count(*) FROM threads WHERE "userIdentifier" = ?', ("alice",))

@@ -11,10 +11,11 @@ from ragstage.knowledge.index import ChunkIndex
 from ragstage.knowledge.index_files import IndexFormatError
 from ragstage.knowledge.loaders import SUPPORTED_EXTENSIONS, load_bytes, load_document
 from ragstage.knowledge.records import Chunk, Document, DocumentError, Hit, PageSpan
+from ragstage.knowledge.session_index import SessionIndex
 from ragstage.knowledge.uploads import persist_upload, safe_upload_name
 
 __all__ = [
     "SUPPORTED_EXTENSIONS", "Chunk", "ChunkIndex", "Document", "DocumentError", "Hit", "IndexFormatError",
     "IngestReport", "KnowledgeBase", "PageSpan", "analyze", "chunk_document", "load_bytes", "load_document",
-    "persist_upload", "safe_upload_name",
+    "SessionIndex", "persist_upload", "safe_upload_name",
 ]

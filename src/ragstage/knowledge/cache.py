@@ -4,6 +4,11 @@ Layout under `<cache_dir>/<sha256 of the folder's absolute path>[:16]/`:
 `manifest.json` names the current generation folder (`gen-<id>/`, a saved ChunkIndex) and
 records every file's size, mtime and sha256. A new generation is written completely before
 the manifest is switched to it (one atomic rename), so a crash never leaves a half cache.
+
+Several processes may share one cache folder (app instances on one machine or one shared
+volume): a writer holds an exclusive lock on `<root>/lock` while it writes, switches and drops
+old generations; a reader holds a shared lock while it reads the manifest and its generation, so
+no reader ever sees a generation being written or deleted under it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,12 @@ from ragstage.knowledge.index_files import IndexFormatError
 
 CACHE_FORMAT = "ragstage-folder-cache"
 CACHE_VERSION = 1
+LOCK_FILE = "lock"
+
+try:
+    import fcntl
+except ImportError:  # Windows: msvcrt has exclusive locks only, so readers take turns too
+    fcntl = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,11 @@ class FolderCache:
         manifest_path = self.root / "manifest.json"
         if not manifest_path.exists():
             return None
+        with _locked(self.root, exclusive=False):
+            return self._load_locked(manifest_path, size_tokens, overlap_tokens)
+
+    def _load_locked(self, manifest_path: Path, size_tokens: int, overlap_tokens: int
+                     ) -> tuple[ChunkIndex, dict[str, FileRecord]] | None:
         manifest = self._read_manifest(manifest_path)
         if (manifest["size_tokens"], manifest["overlap_tokens"]) != (size_tokens, overlap_tokens):
             return None  # chunking settings changed: every chunk would differ
@@ -93,8 +111,12 @@ class FolderCache:
 
         Raises OSError (read-only or full disk): the caller runs on without a cache.
         """
-        generation = f"gen-{uuid.uuid4().hex[:12]}"
         self.root.mkdir(parents=True, exist_ok=True)
+        with _locked(self.root, exclusive=True):
+            self._save_locked(index, files)
+
+    def _save_locked(self, index: ChunkIndex, files: dict[str, FileRecord]) -> None:
+        generation = f"gen-{uuid.uuid4().hex[:12]}"
         try:
             index.save(self.root / generation)
             manifest = {
@@ -118,3 +140,26 @@ class FolderCache:
                     shutil.rmtree(entry, ignore_errors=True)
                 else:
                     entry.unlink(missing_ok=True)
+
+
+@contextmanager
+def _locked(root: Path, exclusive: bool) -> Iterator[None]:
+    """Hold the cache folder's lock: shared for readers, exclusive for the writer.
+
+    A cache on a read-only mount cannot be written by anyone, so reading it needs no lock.
+    """
+    try:
+        handle = open(root / LOCK_FILE, "a+b")
+    except OSError:
+        if exclusive:
+            raise
+        yield
+        return
+    with handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        else:
+            import msvcrt
+
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+        yield  # closing the file releases the lock

@@ -93,6 +93,14 @@ class _State:
                    stats, length_norm(base, stats.avgdl), length_norm(delta, stats.avgdl))
 
 
+@dataclass(frozen=True, eq=False)
+class PreparedBatch:
+    """Documents chunked and analyzed, ready to be applied to any index with the same chunking."""
+
+    chunks_by_source: Mapping[str, tuple[Chunk, ...]]
+    segment: Segment
+
+
 def _empty_state() -> _State:
     return _State.create(EMPTY, None, (), {}, EMPTY, (), {}, {})
 
@@ -167,16 +175,32 @@ class ChunkIndex:
 
     def add_many(self, documents: Iterable[Document]) -> dict[str, list[Chunk]]:
         """Index several documents in one swap (much faster than one `add` each for a folder)."""
+        batch = self.prepare(documents)
+        self.apply(batch)
+        return {source: list(chunks) for source, chunks in batch.chunks_by_source.items()}
+
+    def prepare(self, documents: Iterable[Document]) -> PreparedBatch:
+        """Chunk and analyze `documents` once; the batch can then be applied to several indexes
+        (a chat's view is rebuilt from its uploads' batches without analyzing them again)."""
         per_source = {doc.source: chunk_document(doc, self.size_tokens, self.overlap_tokens) for doc in documents}
         new_chunks, term_lists = analyzed_chunks(chunk for chunks in per_source.values() for chunk in chunks)
         labelled: dict[str, list[Chunk]] = {source: [] for source in per_source}
-        for chunk in new_chunks:
+        for chunk in new_chunks:  # each chunk with its detected language
             labelled[chunk.source].append(chunk)
-        new_segment = build_segment(term_lists)
+        grouped = {source: tuple(chunks) for source, chunks in labelled.items()}
+        return PreparedBatch(grouped, build_segment(term_lists))
+
+    def apply(self, batch: PreparedBatch) -> None:
+        """Add a prepared batch in one swap, replacing earlier versions of its sources."""
+        new_chunks = [chunk for group in batch.chunks_by_source.values() for chunk in group]
         with self._write_lock:
-            self._state = _replaced_state(self._state, set(labelled), new_chunks, new_segment)
+            self._state = _replaced_state(self._state, set(batch.chunks_by_source), new_chunks, batch.segment)
         self._maybe_compact()
-        return labelled
+
+    @property
+    def version(self) -> object:
+        """Changes (by identity) whenever the content may have: compare two readings with `is`."""
+        return self._state
 
     def remove(self, source: str) -> bool:
         """Forget every chunk of `source`; False when it was not indexed."""

@@ -16,7 +16,7 @@ import chainlit as cl
 import chainlit.config
 from chainlit.context import context
 
-from ragstage.ui import settings_panel, uploads, welcome
+from ragstage.ui import folder_notices, settings_panel, uploads, welcome
 from ragstage.ui.escaping import escape_inline
 from ragstage.ui.files_folder import ensure_files_folder
 from ragstage.ui.security import limit_generations
@@ -71,6 +71,7 @@ async def start_chat() -> None:
         await notice.update()
         return
     session = await _session(runtime)
+    session.folder_problems_seen = frozenset(runtime.knowledge.report.skipped)  # the welcome lists them
     found = welcome.known_endpoints(runtime)
     endpoints = {role: value for role, value in found.items() if not isinstance(value, str)}
     await cl.ChatSettings(settings_panel.settings_widgets(runtime.settings, endpoints, session.values)).send()
@@ -123,6 +124,9 @@ async def answer_question(runtime: Runtime, session: ChatSession, question: str)
         result = await TurnRenderer(question, session).render(stream)
     if result is not None and result.answered_by_model and result.text.strip() and not result.error:
         session.remember(question, result.text, runtime.settings.history_turns)
+    notice = folder_notices.new_problems_notice(session, runtime.knowledge)
+    if notice:
+        await cl.Message(content=notice).send()
 
 
 @guarded

@@ -16,6 +16,9 @@ from ragstage.settings import Settings
 from ragstage.ui.chat_files import LocalFileStorage, safe_object_key
 from ragstage.ui.history_tables import table_statements
 
+# PostgreSQL connections per app instance: 10 kept + 20 on demand (3 instances stay under the
+# server's default max_connections of 100); a write waits up to 2 minutes for one.
+SERVER_POOL_SIZE, SERVER_POOL_OVERFLOW, SERVER_POOL_TIMEOUT_S = 10, 20, 120
 
 class ChatHistoryStore(SQLAlchemyDataLayer):
     """SQLAlchemyDataLayer that creates its tables before the first query."""
@@ -26,9 +29,22 @@ class ChatHistoryStore(SQLAlchemyDataLayer):
             _make_sqlite_folder(database_url)
         super().__init__(conninfo=database_url, connect_args={"timeout": 30} if sqlite else None,
                          storage_provider=storage)
+        if not sqlite:
+            self._use_server_pool(database_url)
         self.storage = storage
         self._tables_ready = False
         self._tables_lock = asyncio.Lock()
+
+    def _use_server_pool(self, database_url: str) -> None:
+        """Chainlit's data layer logs and DROPS a write that waits over 30 s for one of its 15
+        pooled connections: with ~100 chats answering at once, history went missing. A larger
+        pool and a longer wait keep every write (per instance: mind PostgreSQL's max_connections)."""
+        from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+        from sqlalchemy.orm import sessionmaker
+
+        self.engine = create_async_engine(database_url, pool_size=SERVER_POOL_SIZE, max_overflow=SERVER_POOL_OVERFLOW,
+                                          pool_timeout=SERVER_POOL_TIMEOUT_S)
+        self.async_session = sessionmaker(bind=self.engine, expire_on_commit=False, class_=AsyncSession)
 
     async def create_tables(self) -> None:
         async with self._tables_lock:
@@ -90,4 +106,5 @@ def _make_sqlite_folder(database_url: str) -> None:
 
 
 def build_history_store(settings: Settings) -> ChatHistoryStore:
-    return ChatHistoryStore(settings.database_url, LocalFileStorage(files_dir(settings.database_url)))
+    folder = settings.chat_files_dir or files_dir(settings.database_url)  # shared by all instances
+    return ChatHistoryStore(settings.database_url, LocalFileStorage(folder))

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 async def _start_real_runtime() -> Runtime:
     from ragstage.runtime import Runtime
 
-    return await Runtime.start()
+    return await Runtime.start(watch_knowledge=True)
 
 
 class ChatServices:

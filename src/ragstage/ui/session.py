@@ -1,7 +1,8 @@
 """What one chat remembers: its settings, its own uploads, its history and its latency points.
 
-Uploads go into a fork of the shared index made on the first upload, so other sessions
-never see them and sessions that upload nothing share the one index for free.
+Uploads go into the chat's own view of the shared index (`SessionIndex`, made on the first
+upload), so other sessions never see them, the chat still sees every change to the knowledge
+folder, and sessions that upload nothing share the one index for free.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import chainlit as cl
 from ragstage.ui.chart import LatencyPoint
 
 if TYPE_CHECKING:
-    from ragstage.knowledge import ChunkIndex
+    from ragstage.knowledge import ChunkIndex, SessionIndex
 
 _SESSION_KEY = "ragstage"
 
@@ -25,15 +26,18 @@ class ChatSession:
     history: list[tuple[str, str]] = field(default_factory=list)
     latency: list[LatencyPoint] = field(default_factory=list)
     uploads: list[str] = field(default_factory=list)  # sources added by this session
-    own_index: ChunkIndex | None = None
+    own_index: SessionIndex | None = None
     questions_asked: int = 0
+    folder_problems_seen: frozenset[tuple[str, str]] = frozenset()  # knowledge-folder files already reported
 
     def index(self, shared: ChunkIndex) -> ChunkIndex:
-        return self.own_index if self.own_index is not None else shared
+        return self.own_index.current() if self.own_index is not None else shared
 
-    def writable_index(self, shared: ChunkIndex) -> ChunkIndex:
+    def writable_index(self, shared: ChunkIndex) -> SessionIndex:
+        from ragstage.knowledge import SessionIndex
+
         if self.own_index is None:
-            self.own_index = shared.fork()
+            self.own_index = SessionIndex(shared)
         return self.own_index
 
     def remember(self, question: str, answer: str, keep_turns: int) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from ragstage.ui.escaping import escape_inline
 
 if TYPE_CHECKING:
-    from ragstage.knowledge import ChunkIndex, Document, KnowledgeBase
+    from ragstage.knowledge import ChunkIndex, Document, KnowledgeBase, SessionIndex
     from ragstage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def _describe(document: Document, chunk_count: int) -> str:
 class SessionUploads:
     """Default: the file joins this chat's own index only."""
 
-    def __init__(self, index: ChunkIndex) -> None:
+    def __init__(self, index: ChunkIndex | SessionIndex) -> None:
         self.index = index
 
     def add(self, name: str, data: bytes) -> str:
@@ -74,7 +74,7 @@ class SharedUploads:
 
         document = load_bytes(name, data, f"upload:{name}")  # refuses bad files before any write
         saved = persist_upload(self.folder, name, data)
-        self.knowledge.refresh()
+        self.knowledge.update([saved])  # this file only; the folder watcher writes the cache
         source = saved.resolve().relative_to(self.folder.resolve()).as_posix()
         return f"{_describe(document, len(self.knowledge.index.chunks_of(source)))}, saved as {source}"
 

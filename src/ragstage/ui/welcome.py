@@ -13,6 +13,7 @@ import chainlit as cl
 
 from ragstage.models.roles import ROLES, role_configs
 from ragstage.ui.escaping import escape_inline
+from ragstage.ui.folder_notices import problems_markdown
 
 if TYPE_CHECKING:
     from ragstage.models import ModelEndpoint
@@ -74,7 +75,7 @@ def start_markdown(runtime: Runtime, endpoints: Mapping[str, ModelEndpoint | str
     ]
     report = runtime.knowledge.report
     if report.skipped:
-        lines.append(f"\n{len(report.skipped)} file(s) in the knowledge folder could not be read and were skipped.")
+        lines.append(problems_markdown(runtime.knowledge))
     lines += [f"\n**Note:** {escape_inline(warning)}" for warning in report.warnings]
     return "\n".join(lines)
 

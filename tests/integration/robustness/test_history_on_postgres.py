@@ -4,11 +4,6 @@ Skipped where no PostgreSQL server binaries are installed."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,41 +12,22 @@ import pytest
 from chainlit.context import init_http_context
 from chainlit.element import Text
 from chainlit.user import User
+from fault_kit import ROOT  # noqa: F401  (puts benchmarks/ on the import path)
+from team_stack import missing_servers, throwaway_postgres
 
 from ragstage.ui.chat_files import LocalFileStorage
 from ragstage.ui.history import chat_turns, thread_chat_settings
 from ragstage.ui.history_store import ChatHistoryStore
 
 pytest.importorskip("asyncpg")
-PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
-pytestmark = pytest.mark.skipif(PG_BIN is None or shutil.which("runuser") is None and os.geteuid() == 0,
-                                reason="no PostgreSQL server binaries")
-
-
-def as_postgres_user(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+pytestmark = pytest.mark.skipif("postgresql" in missing_servers(), reason="no PostgreSQL server binaries "
+                                "(scripts/setup.py --test installs them)")
 
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    # not under pytest's tmp dirs: those are private to root, and PostgreSQL refuses to run as root
-    folder = Path(tempfile.mkdtemp(prefix="ragstage-pg-"))
-    folder.chmod(0o777)
-    data = folder / "data"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    run = lambda *args: subprocess.run(as_postgres_user([str(PG_BIN / args[0]), *args[1:]]),  # noqa: E731
-                                       check=True, capture_output=True, timeout=120)
-    run("initdb", "-D", str(data), "-U", "ragstage", "--auth=trust", "-E", "UTF8")
-    run("pg_ctl", "-D", str(data), "-w", "-l", str(data / "server.log"), "-o",
-        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-    try:
-        run("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "ragstage", "ragstage")
-        yield f"postgresql+asyncpg://ragstage@127.0.0.1:{port}/ragstage"
-    finally:
-        run("pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
+    with throwaway_postgres() as url:
+        yield url
 
 
 async def test_chat_history_round_trips_through_postgresql(postgres_url: str, tmp_path: Path) -> None:

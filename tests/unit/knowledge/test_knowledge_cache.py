@@ -93,8 +93,14 @@ def test_refresh_picks_up_changes_while_running(folder: Path, settings: Settings
     (folder / "guides" / "latency.md").write_bytes(b"\x00\x01binary now")
     (folder / "manual.pdf").unlink()
     report = kb.refresh()
-    assert kb.index.sources == ["intro.md"]
     assert dict(report.skipped)["guides/latency.md"] == "binary data, not text"
+    # the broken file keeps its previous version (a half-saved edit must not empty the index);
+    # the deleted one is gone
+    assert kb.index.sources == ["guides/latency.md", "intro.md"]
+    assert kb.index.search("prefill", 1)[0].chunk.source == "guides/latency.md"
+    restarted = KnowledgeBase.open(folder, settings)  # and so does a restart from the cache
+    assert restarted.index.sources == kb.index.sources and restarted.report.parsed == 0
+    assert dict(restarted.report.skipped)["guides/latency.md"] == "binary data, not text"
 
 
 @pytest.mark.parametrize("damage", ["truncate_manifest", "old_version", "truncate_index", "garbage_arrays"])

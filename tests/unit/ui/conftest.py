@@ -3,11 +3,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from ui_fakes import FakeCatalog, ScriptedRuntime, endpoint, knowledge_of, new_page
+from ui_fakes import knowledge_of, new_page, serving
 
 from ragstage.knowledge import ChunkIndex, load_bytes
 from ragstage.settings import Settings
-from ragstage.ui.services import ChatServices, install_services
 
 GUIDE = b"""# Guide
 
@@ -37,12 +36,5 @@ def shared_index() -> ChunkIndex:
 def runtime(tmp_path, shared_index):
     settings = Settings(_env_file=None, knowledge_dir=tmp_path / "knowledge", cache_dir=tmp_path / "cache",
                         upload_max_mb=0.05, upload_max_files=3)
-    fake = ScriptedRuntime(settings=settings, knowledge=knowledge_of(shared_index),
-                           catalog=FakeCatalog({"slm": endpoint("slm"), "llm": endpoint("llm")}))
-
-    async def start():
-        return fake
-
-    previous = install_services(ChatServices(start_runtime=start))
-    yield fake
-    install_services(previous)
+    with serving(settings, knowledge_of(shared_index)) as fake:
+        yield fake

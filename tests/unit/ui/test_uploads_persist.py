@@ -5,12 +5,11 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from ui_fakes import FakeCatalog, ScriptedRuntime, endpoint
+from ui_fakes import serving
 
 from ragstage.knowledge import KnowledgeBase
 from ragstage.settings import Settings
 from ragstage.ui import chat
-from ragstage.ui.services import ChatServices, install_services
 
 
 @pytest.fixture
@@ -19,16 +18,8 @@ def persisting_runtime(tmp_path):
     folder.mkdir()
     (folder / "intro.md").write_text("# Intro\n\nragstage answers from documents.\n")
     settings = Settings(_env_file=None, knowledge_dir=folder, cache_dir=tmp_path / "cache", uploads_persist=True)
-    knowledge = KnowledgeBase.open(folder, settings)
-    fake = ScriptedRuntime(settings=settings, knowledge=knowledge,
-                           catalog=FakeCatalog({"slm": endpoint("slm"), "llm": endpoint("llm")}))
-
-    async def start():
-        return fake
-
-    previous = install_services(ChatServices(start_runtime=start))
-    yield fake
-    install_services(previous)
+    with serving(settings, KnowledgeBase.open(folder, settings)) as fake:
+        yield fake
 
 
 async def test_persisted_upload_is_saved_inside_the_knowledge_folder_and_shared(page, persisting_runtime, tmp_path):

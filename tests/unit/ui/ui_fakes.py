@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,6 +25,7 @@ from ragstage.knowledge import Chunk, ChunkIndex, Hit
 from ragstage.metrics import CallTimings, StageMetrics, TokenUsage, TurnMetrics
 from ragstage.models import ModelEndpoint
 from ragstage.settings import Settings
+from ragstage.ui.services import ChatServices, install_services
 
 PAUSE = object()  # in a script: wait until the test releases the stream
 
@@ -142,6 +145,22 @@ class ScriptedRuntime:
 
     async def aclose(self) -> None:
         self.closed = True
+
+
+@contextmanager
+def serving(settings: Settings, knowledge: Any) -> Iterator[ScriptedRuntime]:
+    """A scripted runtime over `knowledge`, installed as this process's chat services."""
+    fake = ScriptedRuntime(settings=settings, knowledge=knowledge,
+                           catalog=FakeCatalog({"slm": endpoint("slm"), "llm": endpoint("llm")}))
+
+    async def start() -> ScriptedRuntime:
+        return fake
+
+    previous = install_services(ChatServices(start_runtime=start))
+    try:
+        yield fake
+    finally:
+        install_services(previous)
 
 
 class FakeCatalog:
