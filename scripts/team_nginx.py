@@ -48,7 +48,7 @@ def nginx_site(instances: list[str], listen: str = "80", max_body_mb: int = 20) 
               "    location / {",
               "        proxy_pass http://$ragstage_upstream;",
               "        proxy_http_version 1.1;",
-              "        proxy_set_header Host $host;  # the app's Host allow-list sees the public name",
+              "        proxy_set_header Host $http_host;  # the public name AND port: the app's Host and same-origin checks need both",
               "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
               "        proxy_set_header X-Forwarded-Proto $scheme;",
               "        proxy_set_header Upgrade $http_upgrade;  # Socket.IO's WebSocket",

@@ -30,7 +30,7 @@ def test_each_instance_is_pinned_with_the_others_as_backups_and_named_in_the_coo
     assert "    3 ragstage_3;" in site
     assert '"~(^|[ ,])127\\.0\\.0\\.1:8003$" "ragstage_instance=3; Path=/; HttpOnly; SameSite=Lax";' in site
     assert "listen 127.0.0.1:9000;" in site
-    assert "proxy_set_header Host $host;" in site and "proxy_set_header Upgrade $http_upgrade;" in site
+    assert "proxy_set_header Host $http_host;" in site and "proxy_set_header Upgrade $http_upgrade;" in site
 
 
 @pytest.mark.parametrize("bad", [[], ["nohost"], ["10.0.0.1:80; evil"], ["10.0.0.1:80\n}"]])
