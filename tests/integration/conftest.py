@@ -33,7 +33,7 @@ import pytest
 
 from ragstage.models import ModelCatalog
 from ragstage.models.embedded import EmbeddedServer
-from ragstage.models.weights import EmbeddedModelSpec, bundled_slm_path
+from ragstage.models.weights import EmbeddedModelSpec, smollm2_path
 from ragstage.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,7 +83,7 @@ class FoundryStandin:
 
 @pytest.fixture(scope="session")
 def foundry_standin(embedded_settings: Settings) -> Iterator[FoundryStandin]:
-    spec = EmbeddedModelSpec("slm", bundled_slm_path(), FOUNDRY_VARIANT_ID, "Foundry Local stand-in")
+    spec = EmbeddedModelSpec("slm", smollm2_path(), FOUNDRY_VARIANT_ID, "Foundry Local stand-in")
     server = EmbeddedServer(spec, embedded_settings)
     asyncio.run(server.start())
     yield FoundryStandin(server, FOUNDRY_VARIANT_ID)

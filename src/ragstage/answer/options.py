@@ -40,6 +40,7 @@ class AnswerOptions:
     request_retries: int = _default("request_retries")
     slm_price: Price = Price(_default("slm_input_usd_per_mtok"), _default("slm_output_usd_per_mtok"))
     llm_price: Price = Price(_default("llm_input_usd_per_mtok"), _default("llm_output_usd_per_mtok"))
+    compare_concurrently: bool = _default("compare_concurrently")
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> AnswerOptions:
@@ -58,6 +59,7 @@ class AnswerOptions:
             request_retries=settings.request_retries,
             slm_price=Price(settings.slm_input_usd_per_mtok, settings.slm_output_usd_per_mtok),
             llm_price=Price(settings.llm_input_usd_per_mtok, settings.llm_output_usd_per_mtok),
+            compare_concurrently=settings.compare_concurrently,
         )
         return replace(options, **overrides)
 

