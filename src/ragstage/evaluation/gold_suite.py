@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import re
 import shutil
 from collections.abc import Sequence
@@ -141,15 +140,6 @@ def load_gold_suite(folder: Path, lang: str | None = None) -> GoldSuite:
     questions = tuple(_question(row, where, ids) for where, row in _jsonl(questions_file))
     digest = hashlib.sha256(passages_file.read_bytes()).hexdigest()
     return GoldSuite(folder, lang or "en", passages, questions, digest)
-
-
-def sample_questions(questions: Sequence[GoldQuestion], n: int | None, seed: int) -> list[GoldQuestion]:
-    """`n` questions drawn with `seed` (all when n is None or larger), kept in file order so that
-    the same n and seed give the same questions on every machine and run."""
-    if n is None or n >= len(questions):
-        return list(questions)
-    picked = sorted(random.Random(seed).sample(range(len(questions)), n))
-    return [questions[i] for i in picked]
 
 
 def build_knowledge_folder(suite: GoldSuite, cache_dir: Path) -> Path:

@@ -8,10 +8,14 @@ wrong score half an hour into a run.
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class SuiteError(Exception):
@@ -114,3 +118,12 @@ def load_bench_prompts(path: Path | None = None) -> list[BenchPrompt]:
     ]
     _unique([prompt.prompt_id for prompt in prompts], path)
     return prompts
+
+
+def sample_cases(cases: Sequence[T], n: int | None, seed: int) -> list[T]:
+    """`n` cases drawn with `seed` (all when n is None or not smaller), kept in file order, so
+    that the same n and seed give the same questions on every machine and in every run."""
+    if n is None or n >= len(cases):
+        return list(cases)
+    picked = sorted(random.Random(seed).sample(range(len(cases)), n))
+    return [cases[i] for i in picked]

@@ -35,15 +35,21 @@ def _served(alias: str, role: str, endpoint: ModelEndpoint | None) -> str:
     return f"{alias} ({role.upper()}) -> served by {endpoint.display_name} ({endpoint.backend})"
 
 
+def _name(alias: str, endpoint: ModelEndpoint | None) -> str:
+    """The model that really answers, once known (an embedded stand-in is not the alias)."""
+    return endpoint.display_name if endpoint is not None else alias
+
+
 def mode_labels(settings: Settings, endpoints: Mapping[str, ModelEndpoint | None]) -> dict[str, str]:
     """mode -> label people pick from, naming the model that really answers."""
     slm = _served(settings.slm_model, "slm", endpoints.get("slm"))
     llm = _served(settings.llm_model, "llm", endpoints.get("llm"))
+    small, large = _name(settings.slm_model, endpoints.get("slm")), _name(settings.llm_model, endpoints.get("llm"))
     return {
         "slm": slm,
         "llm": llm,
-        "hybrid": f"hybrid draft->refine: {settings.slm_model} drafts, {settings.llm_model} refines",
-        "compare": f"compare: {settings.slm_model} and {settings.llm_model} side by side",
+        "hybrid": f"hybrid draft->refine: {small} drafts, {large} refines",
+        "compare": f"compare: {small} and {large} one after the other",
     }
 
 

@@ -76,7 +76,7 @@ def test_ask_json_answers_with_citations_timings_usage_and_models(tmp_path: Path
     assert payload["models"] == [
         {"role": "slm", "id": payload["models"][0]["id"], "backend": "embedded", "label": payload["models"][0]["label"]}
     ]
-    assert "SmolLM2" in payload["models"][0]["label"]
+    assert "Qwen2.5-Coder-0.5B-Instruct" in payload["models"][0]["label"]  # the default SLM
     assert _processes_tagged(tag) == [], "the embedded server stopped with the command"
 
 
