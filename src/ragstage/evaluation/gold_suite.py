@@ -14,7 +14,6 @@ dropped as SQuAD's own scorer does), whether it cites the gold passage, and its 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ragstage.evaluation.matching import normalise, strip_citations
-from ragstage.evaluation.suites import SuiteError
+from ragstage.evaluation.suites import SuiteError, jsonl_records, text_field
 
 _SAFE_ID = re.compile(r"[\w][\w.()\-,']*")
 # Words a gold answer may carry or drop without changing the fact, per language (SQuAD drops
@@ -43,8 +42,7 @@ class GoldPassage:
 
     @property
     def source(self) -> str:
-        """Its file name in the built knowledge folder, which is the hit's `chunk.source`."""
-        return f"{self.passage_id}.txt"
+        return passage_file(self.passage_id)
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ class GoldQuestion:
 
     @property
     def source(self) -> str:
-        return f"{self.passage_id}.txt"
+        return passage_file(self.passage_id)
 
 
 @dataclass(frozen=True)
@@ -82,49 +80,30 @@ def _suite_files(folder: Path, lang: str | None) -> tuple[Path, Path]:
     return passages, questions
 
 
-def _jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
-        raise SuiteError(f"{path}: cannot read ({err.strerror or err})") from None
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise SuiteError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-        if not isinstance(row, dict):
-            raise SuiteError(f"{path}:{number}: expected a JSON object")
-        rows.append((f"{path}:{number}", row))
-    if not rows:
-        raise SuiteError(f"{path}: the file is empty")
-    return rows
+def _rows(path: Path, what: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(f"{path}:{number}", row) for number, row in jsonl_records(path, what)]
 
 
-def _text(row: dict[str, Any], key: str, where: str) -> str:
-    value = row.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise SuiteError(f"{where}: '{key}' must be a non-empty string")
-    return value.strip()
+def passage_file(passage_id: str) -> str:
+    """A passage's file name in the built knowledge folder, which is its hits' `chunk.source`."""
+    return f"{passage_id}.txt"
 
 
 def _passage(row: dict[str, Any], where: str) -> GoldPassage:
-    passage_id = _text(row, "id", where)
+    passage_id = text_field(row, "id", where)
     if not _SAFE_ID.fullmatch(passage_id):
         raise SuiteError(f"{where}: passage id {passage_id!r} cannot be a file name")
-    return GoldPassage(passage_id, _text(row, "title", where), _text(row, "text", where))
+    return GoldPassage(passage_id, text_field(row, "title", where), text_field(row, "text", where))
 
 
 def _question(row: dict[str, Any], where: str, passage_ids: set[str]) -> GoldQuestion:
     answers = row.get("answers")
     if not isinstance(answers, list) or not answers or not all(isinstance(a, str) and a.strip() for a in answers):
         raise SuiteError(f"{where}: 'answers' must be a non-empty list of strings")
-    passage_id = _text(row, "passage_id", where)
+    passage_id = text_field(row, "passage_id", where)
     if passage_id not in passage_ids:
         raise SuiteError(f"{where}: passage_id {passage_id!r} is not in the passages file")
-    return GoldQuestion(_text(row, "id", where), _text(row, "question", where),
+    return GoldQuestion(text_field(row, "id", where), text_field(row, "question", where),
                         tuple(a.strip() for a in answers), passage_id)
 
 
@@ -133,11 +112,11 @@ def load_gold_suite(folder: Path, lang: str | None = None) -> GoldSuite:
     if not folder.is_dir():
         raise SuiteError(f"{folder}: not a folder")
     passages_file, questions_file = _suite_files(folder, lang)
-    passages = tuple(_passage(row, where) for where, row in _jsonl(passages_file))
+    passages = tuple(_passage(row, where) for where, row in _rows(passages_file, "passages"))
     ids = {p.passage_id for p in passages}
     if len(ids) != len(passages):
         raise SuiteError(f"{passages_file}: a passage id appears more than once")
-    questions = tuple(_question(row, where, ids) for where, row in _jsonl(questions_file))
+    questions = tuple(_question(row, where, ids) for where, row in _rows(questions_file, "questions"))
     digest = hashlib.sha256(passages_file.read_bytes()).hexdigest()
     return GoldSuite(folder, lang or "en", passages, questions, digest)
 
