@@ -37,7 +37,8 @@ def _attributed_sources(record: dict[str, Any], attribution: Attribution) -> lis
 
 
 def _row(record: dict[str, Any]) -> dict[str, Any]:
-    attribution = attribute(record["answer"], [p["text"] for p in record["shown"]]) if record["answered_by_model"] else None
+    passages = [p["text"] for p in record["shown"]]
+    attribution = attribute(record["answer"], passages, question=record["question"]) if record["answered_by_model"] else None
     after = _attributed_sources(record, attribution) if attribution else []
     gold, before = record["gold_source"], record["cited_sources"]
     claims = [s for s in attribution.sentences if s.is_claim] if attribution else []

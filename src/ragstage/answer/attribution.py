@@ -61,7 +61,8 @@ class PassageSupport:
 @dataclass(frozen=True)
 class SentenceAttribution:
     span: TextSpan  # offsets into the answer text
-    is_claim: bool  # has content words to check (not "Sure!" or a lone [n])
+    is_claim: bool  # has content words to check (not "It is." or a lone [n], whose marks are
+    # then neither kept nor rejected: there is nothing to check them against)
     supported: bool  # a claim with evidence in the given passages
     citations: tuple[PassageSupport, ...]  # kept model-written citations, else computed ones
     written: tuple[int, ...]  # the [n] the model wrote in this sentence
@@ -154,6 +155,18 @@ def content_terms(text: str) -> frozenset[str]:
     return frozenset(analyze(_CITATION_MARKS.sub(" ", text)))
 
 
+# Words with which small models refer to the prompt ("According to the information provided in
+# the sources, ..."): they say nothing about the world, so they are neither evidence nor a gap.
+_PROMPT_WORDS = content_terms("according information provided sources context passages mentioned")
+# "in sources 1 and 2": a citation in words, not a number the sentence claims.
+_SOURCES_IN_WORDS = re.compile(r"\bsources?\s+\d+(?:\s*(?:,|and|&)\s*\d+)*", re.IGNORECASE)
+
+
+def claim_terms(text: str) -> frozenset[str]:
+    """What an answer sentence claims: its content terms without the words that refer to the prompt."""
+    return content_terms(_SOURCES_IN_WORDS.sub(" ", text)) - _PROMPT_WORDS
+
+
 @dataclass(frozen=True)
 class _Passage:
     text: str
@@ -185,9 +198,12 @@ def _coverage(claim: frozenset[str], terms: frozenset[str]) -> float:
 
 def _supports(claim: frozenset[str], terms: frozenset[str], min_coverage: float) -> bool:
     """Enough of the sentence is in `terms`: at least `min_coverage` of it and two terms
-    (one when the sentence has a single content word), so one shared word is never evidence."""
+    (one when the sentence has a single content word), so one shared word is never evidence;
+    and every number it states, because a wrong number is the commonest small-model error and
+    the rest of such a sentence usually repeats the passage word for word."""
     matched = len(claim & terms)
-    return matched >= min(2, len(claim)) and matched >= min_coverage * len(claim)
+    numbers = {term for term in claim if term.isdigit()}
+    return matched >= min(2, len(claim)) and matched >= min_coverage * len(claim) and numbers <= terms
 
 
 def _evidence(claim: frozenset[str], passages: Sequence[_Passage], weights: dict[str, float],
@@ -229,8 +245,8 @@ def _support(n: int, origin: Origin, claim: frozenset[str], passage: _Passage) -
 
 
 def _attribute_sentence(span: TextSpan, passages: Sequence[_Passage], weights: dict[str, float],
-                        min_coverage: float) -> SentenceAttribution:
-    claim = content_terms(span.text)
+                        min_coverage: float, restated: frozenset[str]) -> SentenceAttribution:
+    claim = claim_terms(span.text) - restated
     written = tuple(cited_numbers(span.text))
     if not claim:
         return SentenceAttribution(span, False, False, (), written, ())
@@ -246,17 +262,20 @@ def _attribute_sentence(span: TextSpan, passages: Sequence[_Passage], weights: d
     return SentenceAttribution(span, True, bool(citations), citations, written, rejected)
 
 
-def attribute(answer: str, passages: Sequence[str], *, min_coverage: float = MIN_COVERAGE) -> Attribution:
+def attribute(answer: str, passages: Sequence[str], *, question: str = "",
+              min_coverage: float = MIN_COVERAGE) -> Attribution:
     """Link every sentence of `answer` to the passages (as numbered in the prompt) that support it.
 
     Why: a reader trusts a cited sentence, so a citation must point at real evidence whether the
     model wrote it or not; a sentence no passage supports is flagged rather than silently shown
     as grounded. The support score (share of claims supported) summarises the whole answer, e.g.
-    for deciding whether a draft needs the larger model."""
+    for deciding whether a draft needs the larger model. Words of the `question` that no passage
+    holds ("in 2015" when the passage says "that season") are the question restated, not a claim."""
     prepared = [_prepare(text) for text in passages]
     weights = _term_weights(prepared)
+    restated = claim_terms(question) - frozenset().union(*(p.terms for p in prepared))
     sentences = tuple(
-        _attribute_sentence(span, prepared, weights, min_coverage) for span in split_sentences(answer)
+        _attribute_sentence(span, prepared, weights, min_coverage, restated) for span in split_sentences(answer)
     )
     claims = [s for s in sentences if s.is_claim]
     score = sum(s.supported for s in claims) / len(claims) if claims else None

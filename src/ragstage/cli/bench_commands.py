@@ -255,6 +255,7 @@ async def _gold_eval(settings: Settings, suite: GoldSuite, modes: list[str], que
     meta = {"suite": str(suite.folder), "lang": suite.lang, "knowledge": str(settings.knowledge_dir),
             "suite_questions": len(suite.questions), "questions": len(questions), "sample": args.sample,
             "seed": args.seed, "top_k": settings.top_k, "context_budget_tokens": settings.context_budget_tokens,
+            "chunk_size_tokens": settings.chunk_size_tokens, "embedded_threads": settings.embedded_threads,
             "max_tokens": max_tokens, "modes": modes}
     files = write_gold_report(args.out, runs, summaries, meta)
     lines = [f"{s.mode}: {s.status}; hit@k {100 * s.hit_at_k:.0f}%, contains gold {100 * s.contains_gold:.0f}%, "

@@ -55,7 +55,8 @@ def gold_markdown(summaries: Sequence[GoldSummary], runs: Sequence[ModeRun], met
         "",
         f"{meta['created_utc']} · suite `{meta['suite']}` ({meta['lang']}) · {sample} · top-k {meta['top_k']} · "
         f"context budget {meta['context_budget_tokens']} tokens · temperature 0 · max {meta['max_tokens']} tokens · "
-        f"{machine['cpu_count']} CPUs, load {machine['load_average_1m']}",
+        f"embedded threads {meta.get('embedded_threads', '-')} (0 = auto) · {machine['cpu_count']} CPUs, "
+        f"load {machine['load_average_1m']}",
         "",
         *models,
         "",

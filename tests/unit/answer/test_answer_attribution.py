@@ -122,3 +122,26 @@ def test_one_shared_word_is_not_evidence():
 def test_no_passages_means_nothing_is_supported_and_every_citation_is_rejected():
     result = attribute("The Broncos won [1].", [])
     assert result.support_score == 0.0 and result.sentences[0].rejected == (1,)
+
+
+def test_words_that_refer_to_the_prompt_are_neither_evidence_nor_a_gap():
+    result = attribute("According to the information provided in the sources, Levi's Stadium opened in 2014.", PASSAGES)
+    assert result.sentences[0].supported and result.cited() == (1,)
+
+
+def test_a_sentence_stating_a_number_no_passage_holds_is_unsupported():
+    result = attribute("Levi's Stadium opened in 2016 and cost $1.2 billion [1].", PASSAGES)
+    (sentence,) = result.sentences
+    assert not sentence.supported and sentence.rejected == (1,)
+
+
+def test_the_question_restated_in_the_answer_is_not_an_unsupported_claim():
+    answer = "In the 2015 season the Broncos defeated the Panthers [2]."
+    assert not attribute(answer, PASSAGES).sentences[0].supported  # "2015" is in no passage
+    result = attribute(answer, PASSAGES, question="Who won in the 2015 season?")
+    assert result.sentences[0].supported and result.cited("model") == (2,)
+
+
+def test_sources_named_in_words_are_not_numbers_the_sentence_claims():
+    result = attribute("According to sources 1 and 3, decode speed counts tokens per second.", PASSAGES)
+    assert result.sentences[0].supported and result.cited() == (3,)
