@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     slm_bundled_model: BundledModelName = Field("qwen2.5-coder-0.5b-instruct", description="Bundled model the embedded SLM runs: `qwen2.5-coder-0.5b-instruct`, `qwen2.5-coder-1.5b-instruct` or `smollm2-135m-instruct`.")
     llm_bundled_model: BundledModelName = Field("qwen2.5-coder-1.5b-instruct", description="Bundled model the embedded LLM runs (same choices).")
     models_dir: Path = Field(Path(".ragstage/models"), description="Where assembled embedded model files are kept.")
-    embedded_threads: int = Field(0, ge=0, description="CPU threads per embedded server for prompt processing and generation; 0 = one per CPU this process may use.")
+    embedded_threads: int = Field(0, ge=0, description="CPU threads per embedded server for prompt processing and generation; 0 = the CPUs this process may use that other work does not keep busy.")
     embedded_ctx_tokens: int = Field(4096, ge=512, description="Context window of each embedded server.")
     embedded_start_timeout_s: float = Field(120.0, gt=0, description="Longest wait for an embedded server to become healthy.")
     start_embedded_at_launch: bool = Field(True, description="Start the embedded servers when the app starts rather than on first use.")

@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 
 import httpx
-import psutil
 
 from ragstage.models.errors import ModelUnreachable
+from ragstage.models.threads import thread_counts
 from ragstage.models.weights import EmbeddedModelSpec
 from ragstage.settings import Settings
 
@@ -54,32 +54,6 @@ def _child_setup(parent_pid: int):
             os._exit(1)
 
     return setup
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, which containers and `taskset` narrow),
-    not the machine's count."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
-
-
-def thread_counts(settings: Settings, cpus: int | None = None, smt_ratio: float | None = None) -> tuple[int, int]:
-    """(generation threads, prompt-processing threads) for one embedded server.
-
-    A positive `RAGSTAGE_EMBEDDED_THREADS` sets both. 0 (the default) sizes them from the usable
-    CPUs: prompt processing (compute-bound, it dominates time to first token) uses every one;
-    generation (memory-bound) one per physical core among them, since a core's second hardware
-    thread shares its memory bandwidth and only adds contention. Hybrid stages and compare
-    answers run one after the other, so each server may use all of them."""
-    if settings.embedded_threads > 0:
-        return settings.embedded_threads, settings.embedded_threads
-    cpus = cpus if cpus is not None else usable_cpus()
-    if smt_ratio is None:
-        logical, physical = psutil.cpu_count(logical=True), psutil.cpu_count(logical=False)
-        smt_ratio = physical / logical if logical and physical else 1.0
-    return max(1, round(cpus * smt_ratio)), max(1, cpus)
 
 
 def server_command(spec: EmbeddedModelSpec, port: int, settings: Settings, safe_cpu: bool = False) -> list[str]:
