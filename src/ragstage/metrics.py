@@ -120,6 +120,9 @@ class TurnMetrics:
     retrieval_ms: float
     stages: tuple[StageMetrics, ...] = field(default_factory=tuple)
     total_ms: float = 0.0
+    # Stages ran at the same time on shared cores (compare mode, when asked to): each stage's
+    # timings then include the other's contention.
+    stages_concurrent: bool = False
 
     @property
     def ttft_ms(self) -> float:

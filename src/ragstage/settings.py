@@ -14,6 +14,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 FOUNDRY_DEFAULT_URL = "http://localhost:5273/v1"
+# The models whose weights ship in registry packages (ragstage.models.weights.BUNDLED_MODELS).
+BundledModelName = Literal["qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct", "smollm2-135m-instruct"]
 
 
 class Settings(BaseSettings):
@@ -40,6 +42,7 @@ class Settings(BaseSettings):
     default_mode: Literal["slm", "llm", "hybrid", "compare"] = Field("slm", description="Mode a new chat starts in.")
     escalation_policy: Literal["auto", "always", "never"] = Field("auto", description="When hybrid mode sends the SLM draft to the LLM.")
     escalation_min_draft_words: int = Field(12, ge=0, description="`auto` escalates drafts shorter than this many words.")
+    compare_concurrently: bool = Field(False, description="Compare mode runs both models at the same time (faster, but they share the cores, so its speed ratio is not fair).")
 
     # --- models ----------------------------------------------------------------------
     backend: Literal["auto", "remote", "embedded"] = Field("auto", description="`auto`: remote endpoint if reachable, else embedded; `remote`/`embedded` force one.")
@@ -53,10 +56,12 @@ class Settings(BaseSettings):
     request_retries: int = Field(1, ge=0, le=5, description="Retries before the first token (never after).")
 
     # --- embedded llama.cpp default ----------------------------------------------------
-    slm_gguf: Path | None = Field(None, description="GGUF file for the embedded SLM (default: bundled SmolLM2-135M-Instruct).")
-    llm_gguf: Path | None = Field(None, description="GGUF file for the embedded LLM (default: bundled Qwen2.5-Coder-0.5B-Instruct).")
+    slm_gguf: Path | None = Field(None, description="GGUF file for the embedded SLM (default: the bundled model named by `RAGSTAGE_SLM_BUNDLED_MODEL`).")
+    llm_gguf: Path | None = Field(None, description="GGUF file for the embedded LLM (default: the bundled model named by `RAGSTAGE_LLM_BUNDLED_MODEL`).")
+    slm_bundled_model: BundledModelName = Field("qwen2.5-coder-0.5b-instruct", description="Bundled model the embedded SLM runs: `qwen2.5-coder-0.5b-instruct`, `qwen2.5-coder-1.5b-instruct` or `smollm2-135m-instruct`.")
+    llm_bundled_model: BundledModelName = Field("qwen2.5-coder-1.5b-instruct", description="Bundled model the embedded LLM runs (same choices).")
     models_dir: Path = Field(Path(".ragstage/models"), description="Where assembled embedded model files are kept.")
-    embedded_threads: int = Field(1, ge=1, description="CPU threads per embedded server process.")
+    embedded_threads: int = Field(0, ge=0, description="CPU threads per embedded server for prompt processing and generation; 0 = the CPUs this process may use that other work does not keep busy.")
     embedded_ctx_tokens: int = Field(4096, ge=512, description="Context window of each embedded server.")
     embedded_start_timeout_s: float = Field(120.0, gt=0, description="Longest wait for an embedded server to become healthy.")
     start_embedded_at_launch: bool = Field(True, description="Start the embedded servers when the app starts rather than on first use.")

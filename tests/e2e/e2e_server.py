@@ -63,8 +63,10 @@ def _stop(process: subprocess.Popen) -> None:
 def start_chainlit(tmp: Path, python: Path | None = None, **env_overrides: str) -> tuple[str, subprocess.Popen, Path]:
     """`python`: the environment to run the app in (default: the tests' own)."""
     port = free_port()
-    defaults = {  # the embedded models, a fresh index cache, short answers (the suite must stay lean)
+    defaults = {  # the fastest embedded models, a fresh index cache, short answers (the suite must stay lean)
         "RAGSTAGE_BACKEND": "embedded",
+        "RAGSTAGE_SLM_BUNDLED_MODEL": "smollm2-135m-instruct",
+        "RAGSTAGE_LLM_BUNDLED_MODEL": "qwen2.5-coder-0.5b-instruct",
         "RAGSTAGE_CACHE_DIR": str(tmp / "cache"),
         "RAGSTAGE_MAX_ANSWER_TOKENS": "40",
         "RAGSTAGE_EMBEDDED_THREADS": "1",

@@ -8,7 +8,11 @@ Fixtures (all synchronous, so they work from any test's event loop):
 
 - `embedded_settings` -> `Settings`: `backend="embedded"` (no discovery), a temporary
   `cache_dir`, the repository's prepared `models_dir` (`python -m ragstage.models.weights
-  --prepare` assembled the Qwen file there), 1 thread and a 2048-token context per server.
+  --prepare` assembled the Qwen files there), 1 thread and a 2048-token context per server.
+  Mechanics tests run the two fastest bundled models, not the defaults (0.5B SLM, 1.5B LLM):
+  the SLM role runs SmolLM2-135M-Instruct and the LLM role Qwen2.5-Coder-0.5B-Instruct.
+  The defaults themselves are exercised by test_ask_command_subprocess.py (0.5B) and
+  test_default_llm_answers.py (the 1.5B, once).
 - `embedded_catalog` -> `ModelCatalog` over `embedded_settings`. `await
   embedded_catalog.resolve("slm")` gives the bundled SmolLM2-135M-Instruct (model id
   `smollm2-135m-instruct`), `resolve("llm")` the bundled Qwen2.5-Coder-0.5B-Instruct (`qwen2.5-coder-0.5b-instruct`).
@@ -33,7 +37,7 @@ import pytest
 
 from ragstage.models import ModelCatalog
 from ragstage.models.embedded import EmbeddedServer
-from ragstage.models.weights import EmbeddedModelSpec, bundled_slm_path
+from ragstage.models.weights import EmbeddedModelSpec, smollm2_path
 from ragstage.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,6 +58,8 @@ def embedded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         backend="embedded",
         cache_dir=tmp_path_factory.mktemp("ragstage-cache"),
         models_dir=REPO / ".ragstage" / "models",
+        slm_bundled_model="smollm2-135m-instruct",
+        llm_bundled_model="qwen2.5-coder-0.5b-instruct",
         embedded_threads=1,
         embedded_ctx_tokens=2048,
         start_embedded_at_launch=False,
@@ -83,7 +89,7 @@ class FoundryStandin:
 
 @pytest.fixture(scope="session")
 def foundry_standin(embedded_settings: Settings) -> Iterator[FoundryStandin]:
-    spec = EmbeddedModelSpec("slm", bundled_slm_path(), FOUNDRY_VARIANT_ID, "Foundry Local stand-in")
+    spec = EmbeddedModelSpec("slm", smollm2_path(), FOUNDRY_VARIANT_ID, "Foundry Local stand-in")
     server = EmbeddedServer(spec, embedded_settings)
     asyncio.run(server.start())
     yield FoundryStandin(server, FOUNDRY_VARIANT_ID)

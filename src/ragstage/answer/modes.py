@@ -30,6 +30,7 @@ def finish(
     error: str | None = None,
     compared: tuple[AnswerResult, ...] = (),
     role: str | None = None,
+    concurrent: bool = False,
 ) -> AnswerResult:
     """The result of a turn whose final text came from `cited_from` (default: the last run)."""
     source_run = cited_from or runs[-1]
@@ -38,6 +39,7 @@ def finish(
         retrieval_ms=ctx.grounding.retrieval_ms,
         stages=tuple(run.metrics for run in runs if run.metrics is not None),
         total_ms=ctx.elapsed_ms(),
+        stages_concurrent=concurrent,
     )
     return AnswerResult(
         question=ctx.grounding.question,
@@ -141,25 +143,29 @@ def _compare_text(runs: Sequence[StageRun]) -> str:
 
 
 async def run_compare(ctx: TurnContext) -> AsyncIterator[AnswerEvent]:
-    """Every role answers; at the same time only when they do not share one server."""
+    """Every role answers. One after the other by default, so that each has every core and the
+    speed ratio measures the models, not their contention; at the same time only when asked
+    (`compare_concurrently`) and they do not share one server."""
     runs = [StageRun(role, role) for role in ROLES]
     await asyncio.gather(*(resolve_stage(ctx, run) for run in runs))
     streams = [stream_stage(ctx, run) for run in runs]
-    if _same_server(runs):
+    concurrent = ctx.options.compare_concurrently and not _same_server(runs)
+    if concurrent:
+        async with aclosing(merge_streams(streams)) as events:
+            async for event in events:
+                yield event
+    else:
         for stream in streams:
             async with aclosing(stream) as events:
                 async for event in events:
                     yield event
-    else:
-        async with aclosing(merge_streams(streams)) as events:
-            async for event in events:
-                yield event
-    results = tuple(finish(ctx, run.text, [run], error=run.error_message(), role=run.role) for run in runs)
+    results = tuple(
+        finish(ctx, run.text, [run], error=run.error_message(), role=run.role, concurrent=concurrent) for run in runs
+    )
     errors = [result.error for result in results if result.error]
     widest = max(runs, key=lambda run: len(run.shown_sources))
-    yield Done(
-        finish(ctx, _compare_text(runs), runs, cited_from=widest, compared=results, error="; ".join(errors) or None)
-    )
+    yield Done(finish(ctx, _compare_text(runs), runs, cited_from=widest, compared=results,
+                      error="; ".join(errors) or None, concurrent=concurrent))
 
 
 MODES: dict[str, ModeRunner] = {

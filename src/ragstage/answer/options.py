@@ -42,6 +42,7 @@ class AnswerOptions:
     first_token_timeout_s: float = _default("first_token_timeout_s")
     request_retries: int = _default("request_retries")
     prices: Mapping[Role, Price] = field(default_factory=default_prices)  # role -> emulated price
+    compare_concurrently: bool = _default("compare_concurrently")
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> AnswerOptions:

@@ -17,11 +17,19 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from ragstage.cli import UsageError
-from ragstage.evaluation.suites import BenchPrompt, EvalCase, SuiteError, load_bench_prompts, load_eval_suite
+from ragstage.evaluation.suites import (
+    BenchPrompt,
+    EvalCase,
+    SuiteError,
+    load_bench_prompts,
+    load_eval_suite,
+    sample_cases,
+)
 from ragstage.settings import Settings
 
 if TYPE_CHECKING:
     from ragstage.evaluation.bench import BenchConfig
+    from ragstage.evaluation.gold_suite import GoldQuestion, GoldSuite
     from ragstage.evaluation.targets import BenchTarget
 
 BENCH_ENV = {
@@ -61,11 +69,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = subparsers.add_parser(
         "eval", help="score grounded answer quality per mode, beside latency and cost",
         description="Answer a QA suite in each mode (temperature 0) and write eval.md, eval.json and a "
-        "quality-vs-latency PNG.",
+        "quality-vs-latency PNG. A suite FOLDER (passages.jsonl + qa.jsonl with gold answers and gold "
+        "passages, e.g. squad11_dev_tune) becomes the knowledge folder and is scored by retrieval hit@k, "
+        "answers containing a gold answer, gold passage cited, and latency.",
     )
     evaluate.add_argument("--modes", default="slm,llm,hybrid", help="comma-separated: slm, llm, hybrid")
-    evaluate.add_argument("--suite", type=Path, help="JSONL suite (default: the shipped one)")
+    evaluate.add_argument("--suite", type=Path,
+                          help="JSONL suite, or a gold suite folder (default: the shipped JSONL suite)")
     evaluate.add_argument("--limit", type=int, help="use only the first N questions")
+    evaluate.add_argument("--sample", type=int, help="answer N questions drawn at random with --seed")
+    evaluate.add_argument("--seed", type=int, default=7, help="seed of --sample (default 7)")
     evaluate.add_argument("--max-tokens", type=int, help="tokens generated per answer (default: the setting)")
     _common(evaluate, "eval-out")
     evaluate.set_defaults(handler=run_eval_command)
@@ -173,15 +186,19 @@ def run_eval_command(args: argparse.Namespace) -> int:
     unknown = [m for m in modes if m not in EVAL_MODES]
     if unknown or not modes:
         raise UsageError(f"unknown mode {', '.join(unknown) or '(none)'}; choose from {', '.join(EVAL_MODES)}")
-    _positive(args.limit, "--limit")
-    _positive(args.max_tokens, "--max-tokens")
+    for value, name in ((args.limit, "--limit"), (args.max_tokens, "--max-tokens"), (args.sample, "--sample")):
+        _positive(value, name)
+    modes = list(dict.fromkeys(modes))
+    if args.suite is not None and args.suite.is_dir():
+        return _gold_eval_command(args, modes)
     settings = _settings(args.knowledge)
     try:
         cases = load_eval_suite(args.suite)
     except SuiteError as err:
         raise UsageError(str(err)) from None
+    cases = sample_cases(cases, args.sample, args.seed)
     cases = cases[: args.limit] if args.limit else cases
-    return asyncio.run(_eval(settings, list(dict.fromkeys(modes)), cases, args))
+    return asyncio.run(_eval(settings, modes, cases, args))
 
 
 async def _eval(settings: Settings, modes: list[str], cases: list[EvalCase], args: argparse.Namespace) -> int:
@@ -202,5 +219,47 @@ async def _eval(settings: Settings, modes: list[str], cases: list[EvalCase], arg
     files = write_eval_report(args.out, runs, summaries, meta)
     lines = [f"{s.mode}: {s.status}; quality {100 * s.quality:.0f}%, total p50 {s.total_ms.p50:.0f} ms"
              if s.quality is not None and s.total_ms else f"{s.mode}: {s.status}: {s.error}" for s in summaries]
+    _print({"summary": plain(summaries), "files": files}, args.json, [*lines, f"report: {files['markdown']}"])
+    return 0 if any(s.questions - s.errors for s in summaries) else 1
+
+
+def _gold_eval_command(args: argparse.Namespace, modes: list[str]) -> int:
+    from ragstage.evaluation.gold_suite import build_knowledge_folder, load_gold_suite
+
+    if args.knowledge is not None:
+        raise UsageError("--knowledge cannot be combined with a suite folder: its passages are the knowledge")
+    try:
+        suite = load_gold_suite(args.suite)
+    except SuiteError as err:
+        raise UsageError(str(err)) from None
+    questions = sample_cases(suite.questions, args.sample, args.seed)
+    questions = questions[: args.limit] if args.limit else questions
+    settings = Settings()
+    settings = settings.model_copy(update={"knowledge_dir": build_knowledge_folder(suite, settings.cache_dir)})
+    return asyncio.run(_gold_eval(settings, suite, modes, questions, args))
+
+
+async def _gold_eval(settings: Settings, suite: GoldSuite, modes: list[str], questions: list[GoldQuestion],
+                     args: argparse.Namespace) -> int:
+    from ragstage.evaluation.gold_eval import run_gold_eval, summarize_gold
+    from ragstage.evaluation.gold_report import write_gold_report
+    from ragstage.evaluation.reports import plain
+    from ragstage.runtime import Runtime
+
+    max_tokens = args.max_tokens or settings.max_answer_tokens
+    with _progress(len(modes) * len(questions), "question") as bar:
+        async with await Runtime.start(settings, warm_roles=()) as runtime:
+            runs = await run_gold_eval(runtime, modes, questions, max_tokens, suite.lang,
+                                       lambda mode: (bar.set_postfix_str(mode), bar.update(1)))
+    summaries = [summarize_gold(run) for run in runs]
+    meta = {"suite": str(suite.folder), "lang": suite.lang, "knowledge": str(settings.knowledge_dir),
+            "suite_questions": len(suite.questions), "questions": len(questions), "sample": args.sample,
+            "seed": args.seed, "top_k": settings.top_k, "context_budget_tokens": settings.context_budget_tokens,
+            "chunk_size_tokens": settings.chunk_size_tokens, "embedded_threads": settings.embedded_threads,
+            "max_tokens": max_tokens, "modes": modes}
+    files = write_gold_report(args.out, runs, summaries, meta)
+    lines = [f"{s.mode}: {s.status}; hit@k {100 * s.hit_at_k:.0f}%, contains gold {100 * s.contains_gold:.0f}%, "
+             f"gold cited {100 * s.gold_cited:.0f}%, total mean {s.total_ms.mean:.0f} ms"
+             if s.total_ms and s.hit_at_k is not None else f"{s.mode}: {s.status}: {s.error}" for s in summaries]
     _print({"summary": plain(summaries), "files": files}, args.json, [*lines, f"report: {files['markdown']}"])
     return 0 if any(s.questions - s.errors for s in summaries) else 1

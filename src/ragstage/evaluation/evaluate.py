@@ -60,7 +60,11 @@ class ModeRun:
     status: str  # "ok" | "partial" | "failed"
     error: str | None
     models: dict[str, str]
-    records: tuple[EvalRecord, ...]
+    records: tuple[Any, ...]  # EvalRecord; GoldRecord for a gold suite (evaluation.gold_eval)
+
+
+# (mode, case, result) -> the record kept for that answer; it must have an `error` attribute.
+RecordFn = Callable[[str, Any, AnswerResult], Any]
 
 
 def observe(result: AnswerResult) -> ObservedAnswer:
@@ -93,8 +97,10 @@ def eval_record(mode: str, case: EvalCase, result: AnswerResult) -> EvalRecord:
     )
 
 
-async def evaluate_mode(runtime: Runtime, mode: str, cases: Sequence[EvalCase], max_tokens: int,
-                        answer_done: Callable[[str], None] = lambda _mode: None) -> ModeRun:
+async def evaluate_mode(runtime: Runtime, mode: str, cases: Sequence[Any], max_tokens: int,
+                        answer_done: Callable[[str], None] = lambda _mode: None,
+                        make_record: RecordFn = eval_record) -> ModeRun:
+    """Every case answered in one mode; stops early when the model fails twice in a row."""
     try:
         endpoints = {role: await runtime.catalog.resolve(role) for role in MODE_ROLES[mode]}
     except ModelError as err:
@@ -105,7 +111,7 @@ async def evaluate_mode(runtime: Runtime, mode: str, cases: Sequence[EvalCase], 
     for case in cases:
         result = await runtime.answer(case.question, options)
         answer_done(mode)
-        records.append(eval_record(mode, case, result))
+        records.append(make_record(mode, case, result))
         failures_in_a_row = failures_in_a_row + 1 if result.error else 0
         if failures_in_a_row >= MAX_CONSECUTIVE_FAILURES:
             break
@@ -116,9 +122,10 @@ async def evaluate_mode(runtime: Runtime, mode: str, cases: Sequence[EvalCase], 
     return ModeRun(mode, status, errors[-1] if errors else None, models, tuple(records))
 
 
-async def run_eval(runtime: Runtime, modes: Sequence[str], cases: Sequence[EvalCase], max_tokens: int,
-                   answer_done: Callable[[str], None] = lambda _mode: None) -> list[ModeRun]:
-    return [await evaluate_mode(runtime, mode, cases, max_tokens, answer_done) for mode in modes]
+async def run_eval(runtime: Runtime, modes: Sequence[str], cases: Sequence[Any], max_tokens: int,
+                   answer_done: Callable[[str], None] = lambda _mode: None,
+                   make_record: RecordFn = eval_record) -> list[ModeRun]:
+    return [await evaluate_mode(runtime, mode, cases, max_tokens, answer_done, make_record) for mode in modes]
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,14 @@ wrong score half an hour into a run.
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class SuiteError(Exception):
@@ -41,7 +45,8 @@ def default_bench_prompts_path() -> Path:
     return Path(str(resources.files("ragstage") / "data" / "bench_prompts.jsonl"))
 
 
-def _records(path: Path) -> list[tuple[int, dict[str, Any]]]:
+def jsonl_records(path: Path, what: str = "questions") -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) of every non-blank line; any other content is a SuiteError."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as err:
@@ -58,11 +63,11 @@ def _records(path: Path) -> list[tuple[int, dict[str, Any]]]:
             raise SuiteError(f"{path}:{number}: expected a JSON object")
         records.append((number, record))
     if not records:
-        raise SuiteError(f"{path}: no questions in the file")
+        raise SuiteError(f"{path}: no {what} in the file")
     return records
 
 
-def _text_field(record: dict[str, Any], key: str, where: str) -> str:
+def text_field(record: dict[str, Any], key: str, where: str) -> str:
     value = record.get(key)
     if not isinstance(value, str) or not value.strip():
         raise SuiteError(f"{where}: '{key}' must be a non-empty string")
@@ -82,8 +87,8 @@ def _eval_case(record: dict[str, Any], where: str) -> EvalCase:
     if source is not None and (not isinstance(source, str) or not source.strip()):
         raise SuiteError(f"{where}: 'source' must be a file name or null")
     return EvalCase(
-        case_id=_text_field(record, "id", where),
-        question=_text_field(record, "question", where),
+        case_id=text_field(record, "id", where),
+        question=text_field(record, "question", where),
         answerable=answerable,
         facts=tuple(f.strip() for f in facts),
         source=source.strip() if source else None,
@@ -101,7 +106,7 @@ def _unique(ids: list[str], path: Path) -> None:
 def load_eval_suite(path: Path | None = None) -> list[EvalCase]:
     """Questions with the facts a right answer states (or none, when the answer is to decline)."""
     path = path or default_eval_suite_path()
-    cases = [_eval_case(record, f"{path}:{number}") for number, record in _records(path)]
+    cases = [_eval_case(record, f"{path}:{number}") for number, record in jsonl_records(path)]
     _unique([case.case_id for case in cases], path)
     return cases
 
@@ -109,8 +114,17 @@ def load_eval_suite(path: Path | None = None) -> list[EvalCase]:
 def load_bench_prompts(path: Path | None = None) -> list[BenchPrompt]:
     path = path or default_bench_prompts_path()
     prompts = [
-        BenchPrompt(_text_field(record, "id", f"{path}:{n}"), _text_field(record, "question", f"{path}:{n}"))
-        for n, record in _records(path)
+        BenchPrompt(text_field(record, "id", f"{path}:{n}"), text_field(record, "question", f"{path}:{n}"))
+        for n, record in jsonl_records(path)
     ]
     _unique([prompt.prompt_id for prompt in prompts], path)
     return prompts
+
+
+def sample_cases(cases: Sequence[T], n: int | None, seed: int) -> list[T]:
+    """`n` cases drawn with `seed` (all when n is None or not smaller), kept in file order, so
+    that the same n and seed give the same questions on every machine and in every run."""
+    if n is None or n >= len(cases):
+        return list(cases)
+    picked = sorted(random.Random(seed).sample(range(len(cases)), n))
+    return [cases[i] for i in picked]

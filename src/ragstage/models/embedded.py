@@ -28,6 +28,7 @@ import httpx
 
 from ragstage.models.errors import ModelUnreachable
 from ragstage.models.roles import role_config
+from ragstage.models.threads import thread_counts
 from ragstage.models.weights import EmbeddedModelSpec
 from ragstage.settings import Settings
 
@@ -57,7 +58,7 @@ def _child_setup(parent_pid: int):
 
 
 def server_command(spec: EmbeddedModelSpec, port: int, settings: Settings, safe_cpu: bool = False) -> list[str]:
-    threads = str(role_config(settings, spec.role).threads)
+    generation_threads, batch_threads = thread_counts(role_config(settings, spec.role).threads)
     module = "ragstage.models.llama_launcher" if safe_cpu else "llama_cpp.server"
     return [
         sys.executable, "-m", module,
@@ -66,8 +67,8 @@ def server_command(spec: EmbeddedModelSpec, port: int, settings: Settings, safe_
         "--host", "127.0.0.1",
         "--port", str(port),
         "--n_ctx", str(settings.embedded_ctx_tokens),
-        "--n_threads", threads,
-        "--n_threads_batch", threads,
+        "--n_threads", str(generation_threads),
+        "--n_threads_batch", str(batch_threads),
         "--logits_all", "false",  # the default (true) slows prefill for nothing
         "--interrupt_requests", "false",  # queue a second request instead of cutting the first short
     ]  # fmt: skip

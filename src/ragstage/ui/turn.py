@@ -192,6 +192,8 @@ class TurnRenderer:
         if not result.answered_by_model:
             return
         parts = [steps.metrics_markdown(r.metrics) for r in (result.compared or (result,))]
+        if result.compared:
+            parts.append(steps.compare_schedule_note(result.compared))
         if result.escalation is not None:
             verdict = "refined" if result.escalation.escalated else "kept the draft"
             parts.append(f"**Escalation:** {verdict}: {escape_inline(result.escalation.reason)}")

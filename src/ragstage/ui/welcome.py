@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import chainlit as cl
 
-from ragstage.models.roles import ROLES, role_configs
+from ragstage.models.roles import ROLE_TABLE, ROLES, role_configs
 from ragstage.ui.escaping import escape_inline
 from ragstage.ui.folder_notices import problems_markdown
 
@@ -60,7 +60,8 @@ def start_markdown(runtime: Runtime, endpoints: Mapping[str, ModelEndpoint | str
     for role, config in role_configs(settings).items():
         endpoint = endpoints.get(role)
         shown = endpoint if isinstance(endpoint, str) else endpoint.label()
-        lines.append(f"| **{role.upper()}** ({escape_inline(config.model)}) | {escape_inline(shown)} |")
+        title = ROLE_TABLE[role].title
+        lines.append(f"| **{role.upper()}**, {title} ({escape_inline(config.model)}) | {escape_inline(shown)} |")
     index = runtime.knowledge.index
     lines += [
         "",

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from ragstage.models.roles import ROLE_TABLE
-from ragstage.models.weights import SLM_DISTRIBUTION, WeightsError, bundled_slm_path
+from ragstage.models.weights import IN_TAB_MODEL, SLM_DISTRIBUTION, WeightsError, smollm2_path
 
 WLLAMA_PACKAGE = Path("node_modules/@wllama/wllama")
 ENGINE_PREFIX = "/webgpu-demo/engine"
@@ -77,7 +76,7 @@ class InTabEngine:
 def _locate_model() -> tuple[Path | None, str, str]:
     """(path, version, problem) of the bundled SmolLM2 GGUF."""
     try:
-        path = bundled_slm_path()
+        path = smollm2_path()
     except WeightsError as err:
         return None, "", str(err)
     version = f"{metadata.version(SLM_DISTRIBUTION)}-{path.stat().st_size}"
@@ -101,6 +100,6 @@ def locate_in_tab_engine(roots: list[Path] | None = None) -> InTabEngine:
         wllama_dir=wllama_dir,
         model_path=model_path,
         model_version=version,
-        model_name=ROLE_TABLE["slm"].bundled.display_name,
+        model_name=IN_TAB_MODEL.display_name,
         model_bytes=model_path.stat().st_size if model_path else 0,
     )

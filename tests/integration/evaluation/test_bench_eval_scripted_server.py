@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from eval_fixtures import check_bench_report, check_eval_report, use_environment, write_inputs
+from eval_fixtures import FILLER, check_bench_report, check_eval_report, use_environment, write_inputs
 from ragstage.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -101,3 +101,49 @@ def test_eval_scores_each_mode_and_reports_a_dead_one(remote_env, monkeypatch, t
     assert llm["status"] == "failed" and llm["questions"] == 0
     records = {r["case_id"]: r for r in document["records"]}
     assert records["k1"]["scores"]["hit_at_k"] is True  # BM25 finds bm25.md for the k1 question
+
+
+def _write_gold_suite(folder: Path) -> Path:
+    passages = [
+        {"id": "Scripted_p1", "title": "Scripted replies", "text": "The scripted server always says the answer is scripted text."},
+        {"id": "Ports_p1", "title": "Ports", "text": "Ollama listens on port 11434 by default."},
+        *({"id": f"Filler_p{n}", "title": "Notes", "text": f"A short note about {topic}."} for n, topic in enumerate(FILLER)),
+    ]
+    questions = [
+        {"id": "say", "question": "What does the scripted server always say?", "answers": ["scripted text"],
+         "passage_id": "Scripted_p1"},
+        {"id": "port", "question": "Which port does Ollama listen on?", "answers": ["11434"], "passage_id": "Ports_p1"},
+        {"id": "bread", "question": "What is baked?", "answers": ["sourdough bread"], "passage_id": "Filler_p2"},
+    ]
+    folder.mkdir()
+    for name, rows in (("passages.jsonl", passages), ("qa.jsonl", questions)):
+        (folder / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+def test_eval_of_a_gold_suite_folder_scores_retrieval_answers_and_citations(remote_env, tmp_path, capsys):
+    suite = _write_gold_suite(tmp_path / "gold")
+    out = tmp_path / "gold-eval"
+    code = main(["eval", "--modes", "slm,llm", "--suite", str(suite), "--sample", "2", "--seed", "7",
+                 "--out", str(out), "--json"])
+    assert code == 0, capsys.readouterr().err
+    document = json.loads((out / "eval.json").read_text())
+    assert document["kind"] == "ragstage-eval-gold" and document["questions"] == 2 and document["seed"] == 7
+    for mode in ("slm", "llm"):  # seed 7 draws these two of the three, in file order
+        assert [r["question_id"] for r in document["records"] if r["mode"] == mode] == ["say", "port"]
+    records = {r["question_id"]: r for r in document["records"] if r["mode"] == "slm"}
+    say, port = records["say"], records["port"]  # the scripted reply: "According to [1], the answer is scripted text ..."
+    assert say["gold_rank"] == 1 and say["shown"][0]["source"] == "Scripted_p1.txt"
+    assert say["contains_gold"] and say["gold_cited"] and say["cited_sources"] == ["Scripted_p1.txt"]
+    assert port["gold_rank"] == 1 and port["gold_cited"] and not port["contains_gold"]
+    for summary in document["summary"]:
+        assert summary["status"] == "ok" and summary["questions"] == 2
+        assert 0 <= summary["contains_gold"] <= 1 and summary["total_ms"]["p95"] >= summary["total_ms"]["p50"] > 0
+    assert "| slm | ok | 2 |" in (out / "eval.md").read_text()
+    assert (Path(document["knowledge"]) / "Ports_p1.txt").read_text(encoding="utf-8").startswith("Ports\n\n")
+
+
+def test_eval_refuses_a_knowledge_folder_beside_a_suite_folder(remote_env, tmp_path, capsys):
+    suite = _write_gold_suite(tmp_path / "gold")
+    assert main(["eval", "--suite", str(suite), "--knowledge", str(tmp_path)]) == 2
+    assert "--knowledge cannot be combined with a suite folder" in capsys.readouterr().err

@@ -166,29 +166,38 @@ async def test_hybrid_escalates_when_the_draft_fails(model, index, make_options)
     assert result.escalation.reason.startswith("the draft failed: SLM crashed")
 
 
-async def test_compare_runs_both_roles_at_once_on_different_servers(model, index, make_options) -> None:
+async def test_compare_runs_the_two_answers_one_after_the_other_by_default(model, index, make_options) -> None:
     model.queue("slm", DRAFT_OK, token_delay_s=0.001)
     model.queue("llm", REFINED, token_delay_s=0.001)
     events = await _events(model, index, make_options(mode="compare"))
-    assert model.max_active == 2
-    stages = {e.stage for e in events if isinstance(e, Token)}
-    assert stages == {"slm", "llm"}
-    result = events[-1].result
-    assert [(r.role, r.text) for r in result.compared] == [("slm", DRAFT_OK), ("llm", REFINED)]
-    assert [c.n for c in result.compared[0].citations] == [1] and [c.n for c in result.citations] == [1, 2]
-    assert [s.stage for s in result.metrics.stages] == ["slm", "llm"]
-
-
-async def test_compare_runs_one_after_the_other_on_a_shared_server(model, index, make_options) -> None:
-    model.base_urls["llm"] = model.base_urls["slm"] + "/"
-    model.queue("slm", DRAFT_OK, token_delay_s=0.001)
-    model.queue("llm", REFINED, token_delay_s=0.001)
-    events = await _events(model, index, make_options(mode="compare"))
-    assert model.max_active == 1
+    assert model.max_active == 1  # each answer has every core: the speed ratio is fair
     assert _shape(events) == [
         "Retrieved", "StageStarted:slm", "Token:slm", "StageFinished:slm",
         "StageStarted:llm", "Token:llm", "StageFinished:llm", "Done",
     ]
+    result = events[-1].result
+    assert [(r.role, r.text) for r in result.compared] == [("slm", DRAFT_OK), ("llm", REFINED)]
+    assert [c.n for c in result.compared[0].citations] == [1] and [c.n for c in result.citations] == [1, 2]
+    assert [s.stage for s in result.metrics.stages] == ["slm", "llm"]
+    assert not result.metrics.stages_concurrent and not any(r.metrics.stages_concurrent for r in result.compared)
+
+
+async def test_compare_runs_both_roles_at_once_when_asked_and_says_so(model, index, make_options) -> None:
+    model.queue("slm", DRAFT_OK, token_delay_s=0.001)
+    model.queue("llm", REFINED, token_delay_s=0.001)
+    events = await _events(model, index, make_options(mode="compare", compare_concurrently=True))
+    assert model.max_active == 2
+    assert {e.stage for e in events if isinstance(e, Token)} == {"slm", "llm"}
+    result = events[-1].result
+    assert result.metrics.stages_concurrent and all(r.metrics.stages_concurrent for r in result.compared)
+
+
+async def test_compare_runs_one_after_the_other_on_a_shared_server_even_when_asked(model, index, make_options) -> None:
+    model.base_urls["llm"] = model.base_urls["slm"] + "/"
+    model.queue("slm", DRAFT_OK, token_delay_s=0.001)
+    model.queue("llm", REFINED, token_delay_s=0.001)
+    events = await _events(model, index, make_options(mode="compare", compare_concurrently=True))
+    assert model.max_active == 1 and not events[-1].result.metrics.stages_concurrent
 
 
 async def test_compare_reports_one_failed_side_and_keeps_the_other(model, index, make_options) -> None:
@@ -209,14 +218,19 @@ async def test_closing_the_stream_early_closes_the_model_stream(model, index, ma
     assert model.closed_early == ["slm"]
 
 
-@pytest.mark.parametrize("mode", ["slm", "compare"])
-async def test_cancelling_the_consumer_closes_every_model_stream(mode, model, index, make_options) -> None:
+@pytest.mark.parametrize(("mode", "concurrent", "closed"), [
+    ("slm", False, ["slm"]),
+    ("compare", False, ["slm"]),  # the second answer had not started
+    ("compare", True, ["llm", "slm"]),
+])
+async def test_cancelling_the_consumer_closes_every_model_stream(mode, concurrent, closed, model, index, make_options) -> None:
     model.queue("slm", "slow " * 50, token_delay_s=0.01)
     model.queue("llm", "slow " * 50, token_delay_s=0.01)
     first_token = asyncio.Event()
+    options = make_options(mode=mode, compare_concurrently=concurrent)
 
     async def consume() -> None:
-        async for event in answer_stream("q", index=index, catalog=model, options=make_options(mode=mode), stream_fn=model.stream_chat):
+        async for event in answer_stream("q", index=index, catalog=model, options=options, stream_fn=model.stream_chat):
             if isinstance(event, Token):
                 first_token.set()
 
@@ -226,7 +240,7 @@ async def test_cancelling_the_consumer_closes_every_model_stream(mode, model, in
     with pytest.raises(asyncio.CancelledError):
         await task
     assert model.active == 0
-    assert sorted(model.closed_early) == sorted({"slm": ["slm"], "compare": ["llm", "slm"]}[mode])
+    assert sorted(model.closed_early) == closed
 
 
 async def test_an_unknown_mode_lists_the_valid_ones(model, index, make_options) -> None:

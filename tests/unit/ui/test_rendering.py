@@ -47,8 +47,8 @@ def test_metrics_table_has_a_row_per_stage_and_a_total():
     table = steps.metrics_markdown(result("q", "t", hits, (draft, refine)).metrics)
     rows = [line for line in table.splitlines() if line.startswith("|")]
     assert rows[2].startswith("| Retrieval | BM25 |")
-    assert rows[3].startswith("| Draft | SmolLM2-135M-Instruct | 250 | 1,000 | 1,250 | 300 / 21 (reported) | 20.0 |")
-    assert rows[4].startswith("| Refine | Qwen2.5-Coder-0.5B-Instruct | 900 | 2,000 | 2,900 | 300 / 41 (reported) | 20.0 |")
+    assert rows[3].startswith("| Draft | Qwen2.5-Coder-0.5B-Instruct | 250 | 1,000 | 1,250 | 300 / 21 (reported) | 20.0 |")
+    assert rows[4].startswith("| Refine | Qwen2.5-Coder-1.5B-Instruct | 900 | 2,000 | 2,900 | 300 / 41 (reported) | 20.0 |")
     assert rows[5].startswith("| **Total** | | **250** | 3,000 | **4,152** | 600 / 62 (reported)")
 
 

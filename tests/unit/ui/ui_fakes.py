@@ -175,7 +175,7 @@ class FakeCatalog:
 
 
 def endpoint(role: str) -> ModelEndpoint:
-    name = {"slm": "SmolLM2-135M-Instruct", "llm": "Qwen2.5-Coder-0.5B-Instruct"}[role]
+    name = {"slm": "Qwen2.5-Coder-0.5B-Instruct", "llm": "Qwen2.5-Coder-1.5B-Instruct"}[role]
     return ModelEndpoint(role=role, model_id=name.lower(), base_url="http://127.0.0.1:9/v1", backend="embedded",
                          display_name=name, note="embedded; Foundry Local not reachable at http://localhost:5273/v1")
 
