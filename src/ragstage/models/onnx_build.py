@@ -4,7 +4,7 @@ Opt-in and reproducible. The conversion needs torch and transformers, which are 
 not dependencies of the app: they live in their own environment (installed from the hash-checked
 `requirements/onnx-build.lock`, torch being the CPU build), kept in a cache beside the
 llama.cpp wheelhouse and deletable at any time. The GGUF is converted by
-`onnx_convert.py` run with that environment's Python; the result goes to a `.partial` folder,
+`scripts/onnx_convert.py` run with that environment's Python; the result goes to a `.partial` folder,
 gets its manifest (source sha256, tool versions, options, file sizes) written last, and is then
 renamed into place: an interrupted or failed conversion never counts as done, and a finished
 one is never redone.
@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 import venv
 from collections.abc import Callable
@@ -38,16 +37,12 @@ from ragstage.models.onnx_models import (
 
 ROOT = Path(__file__).resolve().parents[3]
 BUILD_LOCK = ROOT / "requirements" / "onnx-build.lock"
-CONVERT_SCRIPT = Path(__file__).with_name("onnx_convert.py")
+CONVERT_SCRIPT = ROOT / "scripts" / "onnx_convert.py"
 TOOLS_HOME = Path(os.environ.get("RAGSTAGE_ONNX_TOOLS", Path.home() / ".cache" / "ragstage" / "onnx-tools"))
 TOOL_PACKAGES = ("torch", "transformers", "onnxruntime-genai", "onnxruntime", "onnx", "gguf", "accelerate")
-# Builder options per target. Both share the tied embedding/LM-head weights (SmolLM2 and the
-# Qwen2.5 models tie them), which halves the file; WebGPU keeps fp32 activations because
-# software and older adapters lack shader-f16.
-TARGET_OPTIONS: dict[str, tuple[str, ...]] = {
-    "cpu": ("shared_embeddings=true",),
-    "webgpu": ("shared_embeddings=true", "use_webgpu_fp32=true"),
-}
+# Builder options per target (onnx_convert.py adds the embedding options the model's config
+# allows). WebGPU keeps fp32 activations: software and older adapters lack shader-f16.
+TARGET_OPTIONS: dict[str, tuple[str, ...]] = {"cpu": (), "webgpu": ("use_webgpu_fp32=true",)}
 TOOLS_BYTES = 2_200_000_000  # the tools environment, installed once
 Progress = Callable[[str], None]
 
@@ -128,14 +123,15 @@ class BuildTools:
         return json.loads(subprocess.run([str(self.python), "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
-def _run_conversion(tools: BuildTools, gguf: Path, partial: Path, target: str, progress: Progress) -> float:
+def _run_conversion(tools: BuildTools, gguf: Path, partial: Path, target: str, progress: Progress) -> tuple[float, list[str]]:
     """Run onnx_convert.py in the tools environment; its STEP lines become progress, the rest
-    goes to a log whose tail is shown if it fails. Returns the seconds it took."""
+    goes to a log whose tail is shown if it fails. Returns the seconds it took and the builder
+    options it used."""
     log_path = partial.with_name(partial.name + ".log")
     command = [str(tools.python), str(CONVERT_SCRIPT), "--gguf", str(gguf), "--out", str(partial),
                "--work", str(partial.with_name(partial.name + ".work")), "--precision", DEFAULT_PRECISION,
                "--target", target, "--extra", *TARGET_OPTIONS[target]]  # fmt: skip
-    started = time.monotonic()
+    started, options = time.monotonic(), list(TARGET_OPTIONS[target])
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         assert process.stdout is not None
@@ -143,6 +139,8 @@ def _run_conversion(tools: BuildTools, gguf: Path, partial: Path, target: str, p
             log.write(line)
             if line.startswith("STEP"):
                 progress(f"{line[5:].strip()} [{time.monotonic() - started:.0f} s]")
+            elif line.startswith("OPTIONS"):
+                options = line.split()[1:]
         code = process.wait()
     if code != 0:
         tail = log_path.read_text(encoding="utf-8", errors="replace")[-2500:]
@@ -150,10 +148,11 @@ def _run_conversion(tools: BuildTools, gguf: Path, partial: Path, target: str, p
                if code in (-9, 137) else f"exit code {code}")  # fmt: skip
         raise ConversionError(f"converting {gguf.name} failed: {why}. Log {log_path} ends with:\n{tail}")
     log_path.unlink(missing_ok=True)
-    return time.monotonic() - started
+    return time.monotonic() - started, options
 
 
-def write_manifest(folder: Path, gguf: Path, target: str, tools: dict[str, str], seconds: float) -> dict[str, object]:
+def write_manifest(folder: Path, gguf: Path, target: str, tools: dict[str, str], seconds: float,
+                   builder_options: list[str]) -> dict[str, object]:  # fmt: skip
     """The manifest, written last: what was converted, with what, how, and the files' sizes."""
     files = {p.name: {"size_bytes": p.stat().st_size} for p in sorted(folder.iterdir()) if p.is_file()}
     manifest = {
@@ -161,7 +160,7 @@ def write_manifest(folder: Path, gguf: Path, target: str, tools: dict[str, str],
         "source": {"file": gguf.name, "sha256": file_sha256(gguf), "size_bytes": gguf.stat().st_size},
         "target": target,
         "options": {"precision": DEFAULT_PRECISION, "execution_provider": target,
-                    "extra_options": list(TARGET_OPTIONS[target]), "dequantized_with": "transformers float32"},
+                    "extra_options": builder_options, "dequantized_with": "transformers float32"},
         "tools": tools,
         "files": files,
         "seconds": round(seconds, 1),
@@ -188,8 +187,8 @@ def build_onnx(gguf: Path, onnx_dir: Path, target: str, progress: Progress = pri
     for leftover in (partial, partial.with_name(partial.name + ".work"), final):
         shutil.rmtree(leftover, ignore_errors=True)  # an unfinished folder is never reused
     try:
-        seconds = _run_conversion(tools, gguf, partial, target, progress)
-        write_manifest(partial, gguf, target, tools.versions(), seconds)
+        seconds, options = _run_conversion(tools, gguf, partial, target, progress)
+        write_manifest(partial, gguf, target, tools.versions(), seconds, options)
         os.replace(partial, final)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
@@ -198,25 +197,3 @@ def build_onnx(gguf: Path, onnx_dir: Path, target: str, progress: Progress = pri
     if converted is None:
         raise ConversionError(f"the conversion of {gguf.name} finished but {final} does not check out")
     return converted
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m ragstage.models.onnx_build GGUF OUT_DIR [--target T]` (scripts and tests)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("gguf", type=Path)
-    parser.add_argument("onnx_dir", type=Path)
-    parser.add_argument("--target", choices=sorted(TARGET_OPTIONS), default="cpu")
-    args = parser.parse_args(argv)
-    try:
-        model = build_onnx(args.gguf, args.onnx_dir, args.target, lambda text: print(f"build-onnx: {text}", flush=True))
-    except ConversionError as err:
-        print(f"build-onnx: {err}", file=sys.stderr)
-        return 1
-    print(model.folder)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,7 +2,7 @@
 
 Code that does something per role iterates `ROLES` or asks `role_config(settings, role)`
 instead of spelling the roles out or choosing with `role == "slm"`. A role's configuration is
-its `RAGSTAGE_<ROLE>_*` settings (model, base URL, GGUF, prices) plus the embedded threads;
+its `RAGSTAGE_<ROLE>_*` settings (model, base URL, GGUF, engine, prices) plus the embedded threads;
 what is fixed per role (the weights bundled for it) is its entry in `ROLE_TABLE`. Adding a
 role is one entry here plus its settings fields.
 """
@@ -74,6 +74,7 @@ class RoleConfig:
     price: Price  # hypothetical cloud price, for the emulated cost
     threads: int  # CPU threads of its embedded server
     bundled: BundledWeights
+    engine: str = "auto"  # embedded engine setting: "auto" | "llama.cpp" | "onnxruntime"
 
 
 def _setting(settings: Settings, role: Role, name: str) -> Any:
@@ -94,6 +95,7 @@ def role_config(settings: Settings, role: Role) -> RoleConfig:
         price=Price(_setting(settings, role, "input_usd_per_mtok"), _setting(settings, role, "output_usd_per_mtok")),
         threads=settings.embedded_threads,
         bundled=entry.bundled,
+        engine=_setting(settings, role, "engine"),
     )
 
 

@@ -43,6 +43,7 @@ class EmbeddedModelSpec:
     path: Path
     alias: str  # the model id the embedded server answers to
     display_name: str
+    engine: str = "llama.cpp"  # which engine serves it; path is its model file or folder
 
 
 def _installed_file(distribution: str, pattern: str) -> Path:
