@@ -13,11 +13,12 @@ from __future__ import annotations
 import importlib.util
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Literal
 
 from ragstage.models.onnx_models import find_conversion, require_conversion
 from ragstage.models.roles import Role, role_config
-from ragstage.models.weights import EmbeddedModelSpec, embedded_spec
+from ragstage.models.weights import EmbeddedModelSpec, bundled_slm_path, embedded_spec
 from ragstage.settings import Settings
 
 Engine = Literal["llama.cpp", "onnxruntime"]
@@ -28,8 +29,17 @@ DEFAULT_ENGINE: Engine = "llama.cpp"
 FASTER_ENGINE: dict[str, Engine] = {}
 
 
+BROWSER_BUILD_COMMAND = "ragstage models build-onnx --browser"
+
+
 def build_command(role: Role) -> str:
     return f"ragstage models build-onnx --role {role}"
+
+
+def in_tab_gguf() -> Path:
+    """The model the browser tab runs (SmolLM2-135M: small enough for a tab), as a GGUF; the
+    WebGPU engine runs its conversion, the WebAssembly engine the GGUF itself."""
+    return bundled_slm_path()
 
 
 def onnxruntime_installed() -> bool:
