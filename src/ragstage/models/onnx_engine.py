@@ -50,6 +50,7 @@ class GenAISource:
 
         self._og = og
         config = og.Config(str(folder))
+        config.clear_providers()  # the CPU, even for a conversion made for WebGPU (tokenizing for the tab)
         config.overlay(thread_overlay(threads))
         self.model = og.Model(config)
         self.tokenizer = og.Tokenizer(self.model)

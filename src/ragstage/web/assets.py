@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ragstage.models.roles import ROLE_TABLE
 from ragstage.models.weights import SLM_DISTRIBUTION, WeightsError, bundled_slm_path
+from ragstage.web.webgpu_assets import WebGpuModel, locate_webgpu
 
 WLLAMA_PACKAGE = Path("node_modules/@wllama/wllama")
 ENGINE_PREFIX = "/webgpu-demo/engine"
@@ -50,6 +51,7 @@ class InTabEngine:
     model_version: str  # part of the model URL: the browser caches by URL, so it must change with the file
     model_name: str
     model_bytes: int
+    webgpu: WebGpuModel | None = None  # the WebGPU backend (ONNX Runtime Web), where installed
 
     @property
     def model_file_name(self) -> str:
@@ -61,9 +63,12 @@ class InTabEngine:
 
     def public_description(self) -> dict[str, object]:
         """What the page needs: URLs (same-origin paths), never file-system paths."""
+        webgpu = (self.webgpu.public_description(ENGINE_PREFIX, MODEL_PREFIX, self.model_name)
+                  if self.webgpu else {"available": False, "reason": "not looked for"})  # fmt: skip
         if not self.available:
-            return {"available": False, "reason": self.reason}
+            return {"available": False, "reason": self.reason, "webgpu": webgpu}
         return {
+            "webgpu": webgpu,
             "available": True,
             "reason": "",
             "module_url": f"{ENGINE_PREFIX}/index.js",
@@ -85,6 +90,7 @@ def _locate_model() -> tuple[Path | None, str, str]:
 
 
 def locate_in_tab_engine(roots: list[Path] | None = None) -> InTabEngine:
+    roots = roots or project_roots()
     wllama_dir = find_wllama(roots)
     model_path, version, model_problem = _locate_model()
     problems = []
@@ -103,4 +109,5 @@ def locate_in_tab_engine(roots: list[Path] | None = None) -> InTabEngine:
         model_version=version,
         model_name=ROLE_TABLE["slm"].bundled.display_name,
         model_bytes=model_path.stat().st_size if model_path else 0,
+        webgpu=locate_webgpu(roots),
     )
