@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     build.add_argument("--role", choices=[*ROLES, "all"], help="the role whose GGUF to convert for the CPU "
                        "(default: every role, unless --browser alone is given)")
-    build.add_argument("--browser", action="store_true", help="also convert the browser tab's model for WebGPU")
+    build.add_argument("--browser", action="store_true", help="also convert the browser tab's model (SmolLM2-135M) "
+                       "for WebGPU, and for the CPU (the ONNX Runtime server engine and the integration tests)")
     build.set_defaults(handler=run_build_onnx)
 
 
@@ -81,7 +82,7 @@ def _conversions(args: argparse.Namespace, settings: Settings) -> list[tuple[str
     try:
         jobs = [(f"{role} model", embedded_spec(role, settings).path, "cpu") for role in roles]
         if args.browser:
-            jobs.append(("browser tab model", in_tab_gguf(), "webgpu"))
+            jobs += [("browser tab model", in_tab_gguf(), "webgpu"), ("browser tab model", in_tab_gguf(), "cpu")]
     except WeightsError as err:
         raise UsageError(str(err)) from None
     return jobs
