@@ -86,6 +86,7 @@ export class OrtWebGpuEngine {
     const ort = await import(d.module_url);
     ort.env.wasm.wasmPaths = { mjs: new URL(d.wasm_module_url, location.href).href, wasm: new URL(d.wasm_url, location.href).href };
     ort.env.wasm.numThreads = 1; // the model runs on the GPU; the CPU side only feeds it
+    ort.env.logLevel = 'error'; // ORT warns that it keeps shape ops on the CPU, by design
     const fetched = {};
     let fromCache = true;
     for (const name of ['genai_config.json', 'tokenizer.json', 'model.onnx', 'model.onnx.data']) {
@@ -100,6 +101,7 @@ export class OrtWebGpuEngine {
     this.onStatus(`Compiling ${d.model_name} for WebGPU…`);
     const session = await ort.InferenceSession.create(fetched['model.onnx'], {
       executionProviders: ['webgpu'],
+      logSeverityLevel: 3,
       externalData: [{ path: 'model.onnx.data', data: fetched['model.onnx.data'] }],
       preferredOutputLocation: Object.fromEntries(
         Array.from({ length: config.decoder.num_hidden_layers }, (_, i) => [[`present.${i}.key`, 'gpu-buffer'], [`present.${i}.value`, 'gpu-buffer']]).flat()),
