@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ragstage.models.roles import ROLE_TABLE
 from ragstage.models.weights import SLM_DISTRIBUTION, WeightsError, bundled_slm_path
-from ragstage.web.webgpu_assets import WebGpuModel, locate_webgpu
+from ragstage.web.webgpu_assets import WebGpuModel, folder_with, locate_webgpu
 
 WLLAMA_PACKAGE = Path("node_modules/@wllama/wllama")
 ENGINE_PREFIX = "/webgpu-demo/engine"
@@ -35,11 +35,7 @@ def project_roots() -> list[Path]:
 
 
 def find_wllama(roots: list[Path] | None = None) -> Path | None:
-    for root in roots or project_roots():
-        package = root / WLLAMA_PACKAGE
-        if all((package / inside).is_file() for inside, _ in ENGINE_FILES.values()):
-            return package
-    return None
+    return folder_with(roots or project_roots(), WLLAMA_PACKAGE, [inside for inside, _ in ENGINE_FILES.values()])
 
 
 @dataclass(frozen=True)

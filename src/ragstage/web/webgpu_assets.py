@@ -24,12 +24,17 @@ ORT_FILES: dict[str, str] = {
 MODEL_FILES = ("genai_config.json", "tokenizer.json", "model.onnx", "model.onnx.data")
 
 
-def find_ort_web(roots: list[Path]) -> Path | None:
+def folder_with(roots: list[Path], relative: Path, inside: list[str]) -> Path | None:
+    """The first `root / relative` holding every file of `inside` (an npm package's files)."""
     for root in roots:
-        folder = root / ORT_WEB_DIST
-        if all((folder / name).is_file() for name in ORT_FILES):
+        folder = root / relative
+        if all((folder / name).is_file() for name in inside):
             return folder
     return None
+
+
+def find_ort_web(roots: list[Path]) -> Path | None:
+    return folder_with(roots, ORT_WEB_DIST, list(ORT_FILES))
 
 
 @dataclass(frozen=True)
