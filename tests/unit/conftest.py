@@ -1,0 +1,11 @@
+"""Unit tests do not depend on what this machine has converted: every test sees an empty ONNX
+Runtime conversion cache (RAGSTAGE_ONNX_DIR) unless it builds its own."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _empty_onnx_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAGSTAGE_ONNX_DIR", str(tmp_path_factory.mktemp("onnx-cache")))
