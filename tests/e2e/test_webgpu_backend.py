@@ -20,14 +20,11 @@ WEBGPU_TIMEOUT_MS = 600_000  # SwiftShader on a busy 2-core machine: minutes for
 
 
 @pytest.fixture(scope="module")
-def webgpu_browser():
-    """A second Chromium with (software) WebGPU switched on."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--enable-unsafe-webgpu"])
-        yield chromium
-        chromium.close()
+def webgpu_browser(browser):
+    """A second Chromium with (software) WebGPU switched on, from the session's Playwright."""
+    chromium = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--enable-unsafe-webgpu"])
+    yield chromium
+    chromium.close()
 
 
 
