@@ -1,6 +1,7 @@
 // ragstage browser page: stream answers from the app's models (server engine) or from a model
 // running inside this tab (in-tab engine), and chart what each request cost.
 import { LatencyChart, formatMs } from './webgpu_demo_chart.js';
+import { chooseBackend, forcedBackend, probeWebGpu } from './webgpu_demo_backend.js';
 
 const API = '/api/webgpu-demo';
 const $ = (id) => document.getElementById(id);
@@ -10,7 +11,7 @@ const ui = {
   answer: $('answer'), sources: $('sources'), error: $('error'), engineNote: $('engine-note'),
   privacyNote: $('privacy-note'), clearChart: $('clear-chart'), theme: $('theme-toggle'),
 };
-const state = { config: null, controller: null, engine: null };
+const state = { config: null, controller: null, engine: null, backend: null };
 const chart = new LatencyChart($('latency-chart'), $('latency-legend'));
 
 const choice = (name) => document.querySelector(`input[name="${name}"]:checked`).value;
@@ -78,12 +79,17 @@ function describeModels() {
   $('mode-hybrid').disabled = !(models.slm.available && models.llm.available);
 }
 
-function describeEngine() {
+async function describeEngine() {
   const inTab = state.config.in_tab;
-  const radio = $('engine-browser');
-  radio.disabled = !inTab.available;
-  $('label-browser').textContent = inTab.available ? `${inTab.model_name}, in this tab` : 'unavailable';
-  ui.engineNote.textContent = inTab.available ? '' : `In-tab engine unavailable: ${inTab.reason}`;
+  state.backend = chooseBackend(inTab, await probeWebGpu(), forcedBackend());
+  const usable = state.backend.backend === 'webgpu' || inTab.available;
+  $('engine-browser').disabled = !usable;
+  const name = state.backend.backend === 'webgpu' ? inTab.webgpu.model_name : inTab.model_name;
+  $('label-browser').textContent = usable ? `${name}, in this tab` : 'unavailable';
+  document.body.dataset.inTabBackend = usable ? state.backend.backend : 'none';
+  ui.engineNote.textContent = usable
+    ? `In-tab backend: ${state.backend.label}, because ${state.backend.why}.`
+    : `In-tab engine unavailable: ${inTab.reason}`;
 }
 
 async function loadConfig() {
@@ -99,7 +105,7 @@ async function loadConfig() {
   if (!ui.maxTokens.value) ui.maxTokens.value = String(limits.max_answer_tokens);
   ui.kbNote.textContent = `${kb.documents} documents, ${kb.chunks} passages`;
   describeModels();
-  describeEngine();
+  await describeEngine();
   document.body.dataset.ready = 'true';
   setStatus('Ready.');
 }
@@ -134,10 +140,25 @@ function showSources(sources) {
   }));
 }
 
-function showNotCovered(request, message) {
-  const text = request.use_knowledge_base ? message
-    : 'No passage of the reference documents shares a word with the question, so no model was called.';
+function showNotCovered(request) {
+  // Each refusal names what to change on this page.
+  const text = request.use_knowledge_base
+    ? 'The knowledge base does not cover this: no passage is relevant enough, so no model was called. '
+      + 'Try other words, paste the text that answers it into the reference box instead, or untick the '
+      + 'knowledge base and empty the box to ask the model without sources.'
+    : 'No passage of the reference documents shares a word with the question, so no model was called. '
+      + 'Use words from the text in the question, paste the text that answers it, or empty the box to ask '
+      + 'the model without sources.';
   stageBlock('answer', 'no model called').querySelector('.stage-text').textContent = text;
+}
+
+function noteIfUngrounded(sources) {
+  // A plain question (no reference text, no knowledge base) is answered without sources: say so.
+  if (sources.length) return;
+  const note = Object.assign(document.createElement('li'), { id: 'no-sources', className: 'no-sources' });
+  note.textContent = 'No sources: answered from the model\'s general knowledge, not from documents. '
+    + 'Paste reference text or use the knowledge base to ground the answer.';
+  ui.sources.replaceChildren(note);
 }
 
 function resetOutput() {
@@ -184,7 +205,8 @@ async function* sseEvents(response) {
 }
 
 function stageTitle(data) {
-  return `${data.stage} · ${data.model}${data.backend ? ` (${data.backend})` : ''}`;
+  const where = [data.backend, data.engine].filter(Boolean).join(', ');
+  return `${data.stage} · ${data.model}${where ? ` (${where})` : ''}`;
 }
 
 async function runServer(request, signal, timing) {
@@ -207,7 +229,8 @@ async function runServer(request, signal, timing) {
   };
   for await (const { event, data } of sseEvents(response)) handlers[event]?.(data);
   if (!done) throw new Error('the stream ended before the answer was complete');
-  if (!done.answered_by_model) showNotCovered(request, done.text);
+  if (!done.answered_by_model) showNotCovered(request);
+  else noteIfUngrounded(done.prompt_sources);
   if (done.error) showError(done.error);
   const { usage } = done;
   timing.summary = `${usage.prompt_tokens} tokens in, ${usage.completion_tokens} out · emulated cloud cost $${done.cost_usd.toFixed(6)}`;
@@ -215,28 +238,51 @@ async function runServer(request, signal, timing) {
 }
 
 async function inTabEngine() {
-  if (!state.engine) {
-    const { InTabEngine } = await import('./webgpu_demo_engine.js');
-    state.engine = new InTabEngine(state.config.in_tab, setStatus);
+  if (state.engine) return state.engine;
+  const inTab = state.config.in_tab;
+  if (state.backend.backend === 'webgpu') {
+    const { OrtWebGpuEngine } = await import('./webgpu_demo_ort.js');
+    const engine = new OrtWebGpuEngine(inTab.webgpu, setStatus);
+    try {
+      await engine.ensureLoaded();
+      state.engine = engine;
+      return engine;
+    } catch (err) {
+      if (!inTab.available) throw err;
+      state.backend = { backend: 'wasm', label: 'WebAssembly (llama.cpp, wllama)', why: `WebGPU failed to load the model (${err.message})` };
+    }
   }
+  const { InTabEngine } = await import('./webgpu_demo_engine.js');
+  state.engine = new InTabEngine(inTab, setStatus);
   return state.engine;
+}
+
+function describeLoaded(info) {
+  const backend = state.backend;
+  const details = backend.backend === 'webgpu'
+    ? `model files ${info.fromCache ? 'from the browser cache' : 'downloaded and cached in this browser'}`
+    : `${info.threads} thread(s)${info.multithread ? ', multi-threaded' : ''} · cross-origin isolated: ${info.isolated} · ${info.backend}`;
+  ui.engineNote.textContent = `In-tab backend: ${backend.label}, because ${backend.why} · ${details} · loaded in ${formatMs(info.loadMs)}`;
+  document.body.dataset.inTabBackend = backend.backend;
 }
 
 async function runInTab(request, signal, timing) {
   const engine = await inTabEngine();
-  const info = await engine.ensureLoaded();
-  ui.engineNote.textContent = `In-tab backend: ${info.backend} · ${info.threads} thread(s)${info.multithread ? ', multi-threaded' : ''} · cross-origin isolated: ${info.isolated} · ${info.webgpu} · loaded and warmed up in ${formatMs(info.loadMs)}`;
-  document.body.dataset.inTabBackend = info.backend;
+  describeLoaded(await engine.ensureLoaded());
   timing.start = performance.now(); // loading the model once is not part of a request's latency
-  const prompt = await (await postJson('prompt', request, signal)).json();
+  const webgpu = state.backend.backend === 'webgpu';
+  const prompt = await (await postJson(webgpu ? 'prompt?tokens=webgpu' : 'prompt', request, signal)).json();
   if (!prompt.covered) {
-    showNotCovered(request, prompt.message);
+    showNotCovered(request);
     return false;
   }
   showSources(prompt.sources);
-  const text = stageBlock('answer', `answer · ${engine.description.model_name} (this tab)`).querySelector('.stage-text');
+  noteIfUngrounded(prompt.sources);
+  const name = webgpu ? state.config.in_tab.webgpu.model_name : engine.description.model_name;
+  const text = stageBlock('answer', `answer · ${name} (this tab, ${state.backend.label})`).querySelector('.stage-text');
   const maxTokens = Math.min(request.max_tokens || prompt.max_tokens, prompt.max_tokens);
-  for await (const piece of engine.generate(prompt.messages, { maxTokens, temperature: prompt.temperature, signal })) {
+  const input = webgpu ? prompt.input_ids : prompt.messages;
+  for await (const piece of engine.generate(input, { maxTokens, temperature: prompt.temperature, signal })) {
     timing.firstToken ??= performance.now();
     text.textContent += piece;
   }
@@ -244,7 +290,7 @@ async function runInTab(request, signal, timing) {
 }
 
 function seriesName(request, engine) {
-  if (engine === 'browser') return `${state.config.in_tab.model_name} · this tab`;
+  if (engine === 'browser') return `${state.config.in_tab.model_name} · this tab (${state.backend.backend})`;
   const model = request.mode === 'hybrid' ? `hybrid ${modelName('slm')}→${modelName('llm')}` : modelName(request.mode);
   return `${model} · server`;
 }

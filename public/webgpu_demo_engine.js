@@ -1,18 +1,9 @@
-// The in-tab engine: llama.cpp compiled to WebAssembly (@wllama/wllama), served by this app,
-// running the bundled SmolLM2 GGUF inside this tab. Nothing is fetched from anywhere else:
-// setCompat(null) keeps wllama from reaching for a CDN, and the page's CSP allows only 'self'.
+// The in-tab WebAssembly engine: llama.cpp compiled to WebAssembly (@wllama/wllama), served by
+// this app, running the bundled SmolLM2 GGUF inside this tab on the CPU (the WebGPU backend is
+// webgpu_demo_ort.js). Nothing is fetched from anywhere else: setCompat(null) keeps wllama from
+// reaching for a CDN, and the page's CSP allows only 'self'.
 
 const BUFFER_LINE = /(\S+) model buffer size/;
-
-async function webgpuAdapter() {
-  if (!('gpu' in navigator)) return { adapter: null, note: 'this browser has no WebGPU' };
-  try {
-    const adapter = await navigator.gpu.requestAdapter();
-    return { adapter, note: adapter ? 'WebGPU adapter found' : 'WebGPU present but no adapter (no usable GPU)' };
-  } catch (err) {
-    return { adapter: null, note: `WebGPU adapter request failed: ${err.message}` };
-  }
-}
 
 export function backendFromLog(lines) {
   // llama.cpp names the buffers it put the weights in: CPU (WebAssembly) or a GPU backend.
@@ -48,13 +39,12 @@ export class InTabEngine {
     const { Wllama } = await import(this.description.module_url);
     const wllama = new Wllama({ default: this.description.wasm_url }, { logger: this.logger() });
     wllama.setCompat(null);
-    const gpu = await webgpuAdapter();
     const threads = crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
     const url = new URL(this.description.model_url, location.href).href;
     await wllama.loadModelFromUrl(url, {
       n_ctx: 2048,
       n_threads: threads,
-      n_gpu_layers: gpu.adapter ? 99 : 0,
+      n_gpu_layers: 0,
       progressCallback: ({ loaded, total }) => this.onStatus(`Loading ${this.description.model_name}: ${Math.round((100 * loaded) / (total || 1))}%`),
     });
     // The first inference after loading pays one-time costs (wasm tier-up, buffer set-up):
@@ -64,7 +54,6 @@ export class InTabEngine {
     this.wllama = wllama;
     this.info = {
       backend: backendFromLog(this.logLines),
-      webgpu: gpu.note,
       threads: wllama.getNumThreads(),
       multithread: wllama.isMultithread(),
       isolated: crossOriginIsolated,

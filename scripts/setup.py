@@ -9,8 +9,14 @@ changed only checks and returns. The first run compiles llama.cpp (llama-cpp-pyt
 wheel for this platform): expect 5-10 minutes on 2 cores; the built wheel is kept in a
 wheelhouse so later runs (and fresh clones on the same machine) reuse it.
 
-Usage: python3 scripts/setup.py [--test] [--venv DIR]
+Usage: python3 scripts/setup.py [--test] [--onnx] [--venv DIR]
   --test     install the test extra and prepare the browser and services for the test suite
+             (including the browser tab's model converted for ONNX Runtime: see --onnx)
+  --onnx     also convert the models for the ONNX Runtime engine (`ragstage models build-onnx
+             --role all --browser`): torch and transformers go into a separate tools environment
+             in ~/.cache/ragstage/onnx-tools, the conversions into ~/.cache/ragstage/onnx, once per
+             machine (first time: a few minutes for the tools, 1-2 min per small model, about
+             8 min and 6 GB of memory for Qwen2.5-0.5B)
   --venv     where the environment goes (default .venv)
 """
 
@@ -240,9 +246,17 @@ def ensure_team_server_packages() -> None:
         f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends {' '.join(missing)}")
 
 
+def build_onnx_models(env: Environment, every_role: bool) -> None:
+    """ONNX Runtime conversions (idempotent: a finished one is kept). The tests need only the
+    browser tab's small model; --onnx converts every role's model too."""
+    roles = ["--role", "all"] if every_role else []
+    run(env.python, "-m", "ragstage.cli", "models", "build-onnx", *roles, "--browser", cwd=ROOT)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Set up ragstage (idempotent).")
     parser.add_argument("--test", action="store_true", help="also the test extra, browser and services")
+    parser.add_argument("--onnx", action="store_true", help="also convert the models for ONNX Runtime")
     parser.add_argument("--venv", type=Path, default=ROOT / ".venv", help="environment folder")
     args = parser.parse_args(argv)
     env = Environment(args.venv.resolve())
@@ -258,6 +272,8 @@ def main(argv: list[str]) -> int:
         env.stamp.write_text(wanted)
     run(env.python, "-m", "ragstage.models.weights", "--prepare", cwd=ROOT)
     check_app_imports(env)
+    if args.test or args.onnx:
+        build_onnx_models(env, every_role=args.onnx)
     if args.test:
         ensure_chromium()
         ensure_test_fonts()

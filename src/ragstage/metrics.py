@@ -85,6 +85,7 @@ class StageMetrics:
     finish_reason: str | None = None
     model_id: str = ""  # the id requested from the server
     backend: str = ""  # "remote" | "embedded"
+    engine: str = ""  # embedded: "llama.cpp" | "onnxruntime"; "" for a remote server
 
     @property
     def decode_tokens_per_s(self) -> float:
@@ -99,6 +100,7 @@ class StageMetrics:
             "model": self.model_label,
             "model_id": self.model_id,
             "backend": self.backend,
+            "engine": self.engine,
             "prep_ms": _rounded(self.prep_ms),
             "retrieval_ms": _rounded(self.retrieval_ms),
             "ttft_ms": _rounded(timings.ttft_ms),

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 FOUNDRY_DEFAULT_URL = "http://localhost:5273/v1"
 # The models whose weights ship in registry packages (ragstage.models.weights.BUNDLED_MODELS).
 BundledModelName = Literal["qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-1.5b-instruct", "smollm2-135m-instruct"]
+EngineSetting = Literal["auto", "llama.cpp", "onnxruntime"]  # models/engines.py
 
 
 class Settings(BaseSettings):
@@ -65,6 +66,11 @@ class Settings(BaseSettings):
     embedded_ctx_tokens: int = Field(4096, ge=512, description="Context window of each embedded server.")
     embedded_start_timeout_s: float = Field(120.0, gt=0, description="Longest wait for an embedded server to become healthy.")
     start_embedded_at_launch: bool = Field(True, description="Start the embedded servers when the app starts rather than on first use.")
+
+    # --- embedded engine per role (llama.cpp or ONNX Runtime) ----------------------------
+    slm_engine: EngineSetting = Field("auto", description="Engine of the embedded SLM: `llama.cpp`, `onnxruntime` (needs `ragstage models build-onnx --role slm`), or `auto` (the faster one measured for its model, where converted; see docs/engines.md).")
+    llm_engine: EngineSetting = Field("auto", description="Engine of the embedded LLM (same choices; `ragstage models build-onnx --role llm`).")
+    onnx_dir: Path = Field(Path("~/.cache/ragstage/onnx"), description="Where ONNX Runtime conversions of the GGUF models are kept (one per source file, shared by checkouts).")
 
     # --- emulated cost (hypothetical cloud prices, USD per 1M tokens) --------------------
     slm_input_usd_per_mtok: float = Field(0.10, ge=0, description="Hypothetical cloud price of SLM input tokens.")

@@ -8,6 +8,7 @@ they are re-exported here for test files that import them from conftest.
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlparse
 
 import pytest
@@ -23,6 +24,12 @@ from e2e_server import (  # noqa: F401  (re-exported)
     start_chainlit,
     stop_chainlit,
 )
+
+# `auto` picks an embedded engine from what this machine has converted for ONNX Runtime: pin
+# llama.cpp (also for the servers these tests start as subprocesses) so results do not depend on
+# the conversion cache. The ONNX Runtime tests set their engine explicitly.
+for _role in ("SLM", "LLM"):
+    os.environ.setdefault(f"RAGSTAGE_{_role}_ENGINE", "llama.cpp")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ CODE_CONTEXT = "Launch checklist.\n\nThe secret code word for the launch is {wor
 class DemoPage:
     """The page as a presenter uses it."""
 
-    def __init__(self, browser, base_url: str):
+    def __init__(self, browser, base_url: str, query: str = ""):
         self.page = browser.new_page(viewport={"width": 1440, "height": 1000})
         self.errors: list[str] = []
         self.outside_requests: list[str] = []
@@ -30,7 +30,7 @@ class DemoPage:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: r.url.startswith(base_url) or r.url.startswith(("blob:", "data:"))
                      or self.outside_requests.append(r.url))
-        self.page.goto(f"{base_url}/public/webgpu_demo.html")
+        self.page.goto(f"{base_url}/public/webgpu_demo.html{query}")
         self.page.wait_for_selector("body[data-ready=true]", timeout=120_000)
 
     def ask(self, question: str, *, mode: str = "slm", engine: str = "server", context: str = "",
@@ -125,10 +125,9 @@ def test_in_tab_engine_generates_with_the_bundled_model_and_reports_its_backend(
     status = demo.wait_until_finished(240_000)
     assert status.startswith("Done: first token"), f"{status} / {demo.page.inner_text('#error')}"
     assert demo.answer().strip()
-    backend = demo.page.get_attribute("body", "data-in-tab-backend")
-    assert backend.startswith("WebAssembly") or backend.startswith("WebGPU")
+    assert demo.page.get_attribute("body", "data-in-tab-backend") == "wasm"  # this browser has no WebGPU adapter
     note = demo.page.inner_text("#engine-note")
-    assert re.search(r"\d+ thread", note) and "cross-origin isolated: true" in note
+    assert re.search(r"\d+ thread", note) and "cross-origin isolated: true" in note and "WebAssembly" in note
     assert demo.page.is_visible("#privacy-note")
-    assert demo.chart_points() == [f"{SLM_NAME} · this tab"]
+    assert demo.chart_points() == [f"{SLM_NAME} · this tab (wasm)"]
     assert demo.outside_requests == []

@@ -29,6 +29,7 @@ Every test under tests/integration is marked `integration`.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,13 @@ from ragstage.models.weights import EmbeddedModelSpec, smollm2_path
 from ragstage.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
+
+# `auto` picks an embedded engine from what this machine has converted for ONNX Runtime: pin
+# llama.cpp (also for the servers these tests start as subprocesses) so results do not depend on
+# the conversion cache. The ONNX Runtime tests set their engine explicitly.
+for _role in ("SLM", "LLM"):
+    os.environ.setdefault(f"RAGSTAGE_{_role}_ENGINE", "llama.cpp")
+
 FOUNDRY_VARIANT_ID = "phi-4-mini-instruct-generic-cpu:1"
 
 

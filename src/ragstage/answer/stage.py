@@ -101,6 +101,7 @@ def _stage_metrics(ctx: TurnContext, run: StageRun, completion: Completion, prep
         finish_reason=completion.finish_reason,
         model_id=run.endpoint.model_id,
         backend=run.endpoint.backend,
+        engine=run.endpoint.engine,
     )
 
 

@@ -63,6 +63,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--limit", type=int, help="use only the first N prompts")
     bench.add_argument("--max-tokens", type=int, default=128, help="tokens generated per answer (default 128)")
     bench.add_argument("--show-stream", action="store_true", default=None, help="echo answers as they stream")
+    bench.add_argument("--engines", help="compare embedded engines on the same model: llama.cpp,onnxruntime "
+                       "(targets must be roles; writes engines.md/json)")
+    bench.add_argument("--quality-suite", type=Path, help="with --engines: gold QA folder (passages.jsonl + "
+                       "qa.jsonl, e.g. squad11_dev_tune) scored per engine")
+    bench.add_argument("--quality-questions", type=int, default=50, help="with --quality-suite: questions (default 50)")
+    bench.add_argument("--seed", type=int, default=7, help="with --quality-suite: sampling seed (default 7)")
     _common(bench, "bench-out")
     bench.set_defaults(handler=run_bench_command)
 
@@ -148,6 +154,10 @@ def run_bench_command(args: argparse.Namespace) -> int:
         targets = parse_targets(args.targets or os.environ.get("BENCH_MODELS") or "slm,llm", settings)
     except ValueError as err:
         raise UsageError(str(err)) from None
+    if args.engines:
+        from ragstage.cli.engine_bench_command import run_engine_bench_command
+
+        return run_engine_bench_command(args, settings, targets, _bench_prompts(args), rounds)
     show_stream = args.show_stream or os.environ.get("BENCH_STREAM", "").strip().lower() in _TRUE
     config = BenchConfig(prompts=tuple(_bench_prompts(args)), rounds=rounds, max_tokens=args.max_tokens)
     return asyncio.run(_bench(settings, targets, config, args, show_stream))

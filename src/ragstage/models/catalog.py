@@ -20,7 +20,9 @@ from ragstage.models.embedded import EmbeddedServer
 from ragstage.models.endpoint import EndpointStatus, ModelEndpoint, ProbeResult
 from ragstage.models.errors import ModelError, ModelUnreachable
 from ragstage.models.roles import ROLES, Role, role_config
-from ragstage.models.weights import EmbeddedModelSpec, WeightsError, embedded_spec
+from ragstage.models.engines import served_spec
+from ragstage.models.onnx_models import OnnxModelMissing
+from ragstage.models.weights import EmbeddedModelSpec, WeightsError
 from ragstage.settings import Settings
 
 ServerFactory = Callable[[EmbeddedModelSpec, Settings], EmbeddedServer]
@@ -160,13 +162,13 @@ class ModelCatalog:
         server = self._servers.get(role)
         if server is None:
             try:
-                spec = embedded_spec(role, self.settings)
-            except WeightsError as err:
+                spec = served_spec(role, self.settings)
+            except (WeightsError, OnnxModelMissing) as err:
                 raise ModelUnreachable(f"The embedded {role} model cannot start: {err}") from err
             server = self._servers[role] = self._server_factory(spec, self.settings)
         await server.start()
         spec = server.spec
-        return ModelEndpoint(role, spec.alias, server.base_url, "embedded", spec.display_name, note)
+        return ModelEndpoint(role, spec.alias, server.base_url, "embedded", spec.display_name, note, engine=spec.engine)
 
     def _remember(
         self, role: Role, endpoint: ModelEndpoint, probes: tuple[ProbeResult, ...] | None = None

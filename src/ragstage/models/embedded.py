@@ -1,4 +1,5 @@
-"""Embedded llama.cpp servers: one `python -m llama_cpp.server` process per model.
+"""Embedded model servers: one `python -m llama_cpp.server` (or, for the ONNX Runtime engine,
+`python -m ragstage.models.onnx_server`) process per model.
 
 One process per model (not one multi-model server) because llama-cpp-python keeps a single
 model in memory and reloads on every switch, which would make draft->refine pay a reload per
@@ -74,8 +75,16 @@ def server_command(spec: EmbeddedModelSpec, port: int, settings: Settings, safe_
     ]  # fmt: skip
 
 
+def launch_command(spec: EmbeddedModelSpec, port: int, settings: Settings, safe_cpu: bool = False) -> list[str]:
+    """The command that serves `spec` with its engine (`spec.engine`)."""
+    from ragstage.models.engines import onnx_server_command
+
+    commands = {"llama.cpp": server_command, "onnxruntime": onnx_server_command}
+    return commands[spec.engine](spec, port, settings, safe_cpu)
+
+
 class EmbeddedServer:
-    """One llama.cpp server process serving one model under `spec.alias`."""
+    """One server process (llama.cpp or ONNX Runtime) serving one model under `spec.alias`."""
 
     def __init__(self, spec: EmbeddedModelSpec, settings: Settings) -> None:
         self.spec = spec
@@ -138,7 +147,7 @@ class EmbeddedServer:
     def _spawn(self) -> None:
         self.port = free_port()
         self.log_path = _log_dir() / f"{self.spec.alias.replace(':', '_')}-{os.getpid()}-{self.port}.log"
-        command = server_command(self.spec, self.port, self._settings, self.safe_cpu)
+        command = launch_command(self.spec, self.port, self._settings, self.safe_cpu)
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 command,

@@ -21,9 +21,11 @@ class ModelEndpoint:
     display_name: str  # what people see; an embedded model never borrows the replaced model's name
     note: str  # how it was chosen, e.g. "embedded; Foundry Local not reachable at ..."
     api_key: str = field(default="not-needed", repr=False, compare=False)  # sent to remote servers
+    engine: str = ""  # embedded: "llama.cpp" | "onnxruntime"; remote: "" (the server's own)
 
     def label(self) -> str:
-        return f"{self.display_name} ({self.note})" if self.note else self.display_name
+        name = f"{self.display_name} · {self.engine}" if self.engine else self.display_name
+        return f"{name} ({self.note})" if self.note else name
 
 
 @dataclass(frozen=True)
@@ -68,5 +70,6 @@ class EndpointStatus:
             "served_id": endpoint.model_id if endpoint else None,
             "base_url": endpoint.base_url if endpoint else None,
             "label": endpoint.label() if endpoint else None,
+            "engine": endpoint.engine if endpoint else None,
             "error": self.error,
         }

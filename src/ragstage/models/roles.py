@@ -2,8 +2,8 @@
 
 Code that does something per role iterates `ROLES` or asks `role_config(settings, role)`
 instead of spelling the roles out or choosing with `role == "slm"`. A role's configuration is
-its `RAGSTAGE_<ROLE>_*` settings (model, base URL, GGUF or bundled model, prices) plus the
-embedded threads; what is fixed per role (its title) is its entry in `ROLE_TABLE`. Adding a
+its `RAGSTAGE_<ROLE>_*` settings (model, base URL, GGUF or bundled model, engine,
+prices) plus the embedded threads; what is fixed per role (its title) is its entry in `ROLE_TABLE`. Adding a
 role is one entry here plus its settings fields.
 """
 
@@ -45,6 +45,7 @@ class RoleConfig:
     price: Price  # hypothetical cloud price, for the emulated cost
     threads: int  # CPU threads of its embedded server (0: sized from the free CPUs)
     bundled: BundledModel  # what its embedded server runs unless `gguf` is set
+    engine: str = "auto"  # embedded engine setting: "auto" | "llama.cpp" | "onnxruntime"
 
 
 def _setting(settings: Settings, role: Role, name: str) -> Any:
@@ -63,6 +64,7 @@ def role_config(settings: Settings, role: Role) -> RoleConfig:
         price=Price(_setting(settings, role, "input_usd_per_mtok"), _setting(settings, role, "output_usd_per_mtok")),
         threads=settings.embedded_threads,
         bundled=_bundled(settings, role),
+        engine=_setting(settings, role, "engine"),
     )
 
 

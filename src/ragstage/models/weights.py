@@ -45,6 +45,7 @@ class EmbeddedModelSpec:
     path: Path
     alias: str  # the model id the embedded server answers to
     display_name: str
+    engine: str = "llama.cpp"  # which engine serves it; path is its model file or folder
 
 
 SLM_DISTRIBUTION = IN_TAB_MODEL.distributions[0]  # the in-tab engine's GGUF (web/assets.py)

@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 from ragstage.models.weights import IN_TAB_MODEL, SLM_DISTRIBUTION, WeightsError, smollm2_path
+from ragstage.web.webgpu_assets import WebGpuModel, folder_with, locate_webgpu
 
 WLLAMA_PACKAGE = Path("node_modules/@wllama/wllama")
 ENGINE_PREFIX = "/webgpu-demo/engine"
@@ -33,11 +34,7 @@ def project_roots() -> list[Path]:
 
 
 def find_wllama(roots: list[Path] | None = None) -> Path | None:
-    for root in roots or project_roots():
-        package = root / WLLAMA_PACKAGE
-        if all((package / inside).is_file() for inside, _ in ENGINE_FILES.values()):
-            return package
-    return None
+    return folder_with(roots or project_roots(), WLLAMA_PACKAGE, [inside for inside, _ in ENGINE_FILES.values()])
 
 
 @dataclass(frozen=True)
@@ -49,6 +46,7 @@ class InTabEngine:
     model_version: str  # part of the model URL: the browser caches by URL, so it must change with the file
     model_name: str
     model_bytes: int
+    webgpu: WebGpuModel | None = None  # the WebGPU backend (ONNX Runtime Web), where installed
 
     @property
     def model_file_name(self) -> str:
@@ -60,9 +58,12 @@ class InTabEngine:
 
     def public_description(self) -> dict[str, object]:
         """What the page needs: URLs (same-origin paths), never file-system paths."""
+        webgpu = (self.webgpu.public_description(ENGINE_PREFIX, MODEL_PREFIX, self.model_name)
+                  if self.webgpu else {"available": False, "reason": "not looked for"})  # fmt: skip
         if not self.available:
-            return {"available": False, "reason": self.reason}
+            return {"available": False, "reason": self.reason, "webgpu": webgpu}
         return {
+            "webgpu": webgpu,
             "available": True,
             "reason": "",
             "module_url": f"{ENGINE_PREFIX}/index.js",
@@ -84,6 +85,7 @@ def _locate_model() -> tuple[Path | None, str, str]:
 
 
 def locate_in_tab_engine(roots: list[Path] | None = None) -> InTabEngine:
+    roots = roots or project_roots()
     wllama_dir = find_wllama(roots)
     model_path, version, model_problem = _locate_model()
     problems = []
@@ -102,4 +104,5 @@ def locate_in_tab_engine(roots: list[Path] | None = None) -> InTabEngine:
         model_version=version,
         model_name=IN_TAB_MODEL.display_name,
         model_bytes=model_path.stat().st_size if model_path else 0,
+        webgpu=locate_webgpu(roots),
     )

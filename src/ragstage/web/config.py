@@ -31,6 +31,7 @@ async def _describe_role(runtime: Runtime, role: str) -> dict[str, Any]:
         "name": endpoint.display_name,
         "label": endpoint.label(),
         "backend": endpoint.backend,
+        "engine": endpoint.engine,
     }
 
 

@@ -35,6 +35,7 @@ def _stage_started(event: StageStarted) -> tuple[str, dict[str, Any]]:
         "model": endpoint.display_name,
         "model_label": endpoint.label(),
         "backend": endpoint.backend,
+        "engine": endpoint.engine,
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MAX_QUESTION_CHARS = 2_000
 MAX_CONTEXT_CHARS = 60_000
@@ -28,13 +28,11 @@ class StreamRequest(BaseModel):
     use_knowledge_base: bool = False
     max_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS_CEILING)
 
-    @model_validator(mode="after")
-    def _has_sources(self) -> StreamRequest:
-        if not self.use_knowledge_base and not self.context:
-            raise ValueError(
-                "paste reference text into the documents box, or switch on the knowledge base"
-            )
-        return self
+    @property
+    def plain(self) -> bool:
+        """No reference text and no knowledge base: the model answers from what it knows, and
+        the page says the answer has no sources."""
+        return not self.use_knowledge_base and not self.context
 
 
 class RequestRejected(Exception):
@@ -45,14 +43,26 @@ class RequestRejected(Exception):
         self.status = status
 
 
+# What to change, per kind of problem (pydantic's error type): a refusal names the remedy.
+REMEDIES = {
+    "extra_forbidden": "unknown field (this endpoint takes no URLs, model ids or servers)",
+    "missing": "missing: type a question",
+    "string_too_short": "is empty: type a question",
+    "string_too_long": "is too long ({max_length} characters at most): shorten it",
+    "literal_error": "must be one of {expected}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "json_invalid": "the request is not valid JSON: reload the page",
+}
+
+
 def _readable(err: ValidationError) -> str:
-    """One line per problem, naming the field the way the page names it."""
+    """One line per problem, naming the field the way the page names it, and what to change."""
     lines = []
     for problem in err.errors(include_url=False):
         field = ".".join(str(part) for part in problem["loc"]) or "request"
-        message = problem["msg"].removeprefix("Value error, ")
-        if problem["type"] == "extra_forbidden":
-            message = "unknown field (this endpoint takes no URLs, model ids or servers)"
+        remedy = REMEDIES.get(problem["type"])
+        message = remedy.format(**problem.get("ctx", {})) if remedy else problem["msg"]
         lines.append(f"{field}: {message}")
     return "; ".join(lines)
 

@@ -28,6 +28,7 @@ from ragstage.web.assets import (
 from ragstage.web.config import page_config, page_prompt
 from ragstage.web.request import RequestRejected, StreamRequest, parse_stream_request
 from ragstage.web.stream import page_options, reference_index, sse_stream
+from ragstage.web.webgpu_assets import ORT_FILES, in_tab_prompt_ids
 
 if TYPE_CHECKING:
     from ragstage.knowledge import ChunkIndex
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 PAGE_FILES: dict[str, str] = {
     "webgpu_demo_chart.js": "text/javascript; charset=utf-8",
     "webgpu_demo_engine.js": "text/javascript; charset=utf-8",
+    "webgpu_demo_backend.js": "text/javascript; charset=utf-8",
+    "webgpu_demo_ort.js": "text/javascript; charset=utf-8",
     "webgpu_demo.html": "text/html; charset=utf-8",
     "webgpu_demo.js": "text/javascript; charset=utf-8",
     "webgpu_demo.css": "text/css; charset=utf-8",
@@ -88,24 +91,36 @@ def _rejected(err: RequestRejected) -> JSONResponse:
     return JSONResponse({"error": str(err)}, status_code=err.status)
 
 
+class InTabFiles:
+    """The in-tab engines' files as last located: again on every config request (each page
+    load), so a model converted while the app runs is offered without a restart."""
+
+    def __init__(self) -> None:
+        self.engine = locate_in_tab_engine()
+
+    async def relocate(self) -> InTabEngine:
+        self.engine = await asyncio.to_thread(locate_in_tab_engine)
+        return self.engine
+
+
 def build_router(get_runtime: GetRuntime) -> APIRouter:
     router = APIRouter()
-    engine = locate_in_tab_engine()
+    files = InTabFiles()
     for name in PAGE_FILES:  # exact paths: every other /public/ file stays Chainlit's
         router.add_api_route(f"/public/{name}", _page_route(name), methods=["GET", "HEAD"], include_in_schema=False)
-    _add_api_routes(router, get_runtime, engine)
-    _add_engine_routes(router, engine)
+    _add_api_routes(router, get_runtime, files)
+    _add_engine_routes(router, files)
     return router
 
 
-def _add_api_routes(router: APIRouter, get_runtime: GetRuntime, engine: InTabEngine) -> None:
+def _add_api_routes(router: APIRouter, get_runtime: GetRuntime, files: InTabFiles) -> None:
     @router.get(f"{API_PREFIX}/config")
     async def config() -> Response:
         try:
             runtime = await _runtime(get_runtime)
         except RequestRejected as err:
             return _rejected(err)
-        return JSONResponse(await page_config(runtime, engine))
+        return JSONResponse(await page_config(runtime, await files.relocate()))
 
     @router.post(f"{API_PREFIX}/stream")
     async def stream(request: Request) -> Response:
@@ -125,27 +140,55 @@ def _add_api_routes(router: APIRouter, get_runtime: GetRuntime, engine: InTabEng
         except RequestRejected as err:
             return _rejected(err)
         options = page_options(body, runtime.settings)
-        return JSONResponse(await asyncio.to_thread(page_prompt, body, index, options))
+        prompt = await asyncio.to_thread(page_prompt, body, index, options)
+        if request.query_params.get("tokens") == "webgpu":  # the WebGPU engine runs token ids
+            prompt = await _with_prompt_ids(prompt, files.engine)
+        return JSONResponse(prompt)
 
 
-def _add_engine_routes(router: APIRouter, engine: InTabEngine) -> None:
+async def _with_prompt_ids(prompt: dict[str, Any], engine: InTabEngine) -> dict[str, Any] | Response:
+    model = engine.webgpu.model if engine.webgpu else None
+    if model is None:
+        return _rejected(RequestRejected(409, "this app has no WebGPU model: run `ragstage models build-onnx --browser`"))
+    ids = await asyncio.to_thread(in_tab_prompt_ids, model, prompt["messages"]) if prompt["messages"] else []
+    return prompt | {"input_ids": ids}
+
+
+def _engine_file(engine: InTabEngine, name: str) -> tuple[Path, str] | None:
+    """An allow-listed engine file: wllama's, or ONNX Runtime Web's."""
+    if name in ENGINE_FILES and engine.wllama_dir is not None:
+        inside, media_type = ENGINE_FILES[name]
+        return engine.wllama_dir / inside, media_type
+    ort_dir = engine.webgpu.ort_dir if engine.webgpu else None
+    return (ort_dir / name, ORT_FILES[name]) if name in ORT_FILES and ort_dir is not None else None
+
+
+def _model_file(engine: InTabEngine, version: str, name: str) -> Path | None:
+    """The GGUF of the WebAssembly engine, or a file of the WebGPU conversion."""
+    if engine.model_path is not None and (version, name) == (engine.model_version, engine.model_file_name):
+        return engine.model_path
+    return engine.webgpu.model_file(version, name) if engine.webgpu else None
+
+
+def _add_engine_routes(router: APIRouter, files: InTabFiles) -> None:
     @router.api_route(f"{ENGINE_PREFIX}/{{name}}", methods=["GET", "HEAD"], include_in_schema=False)
     async def engine_file(name: str) -> Response:
-        if name not in ENGINE_FILES or engine.wllama_dir is None:
+        found = _engine_file(files.engine, name)
+        if found is None:
             raise HTTPException(status_code=404, detail="no such engine file")
-        inside, media_type = ENGINE_FILES[name]
         headers = {**ISOLATION_HEADERS, "Cache-Control": "no-cache"}
         if name.endswith(".wasm"):
             headers |= UNCOMPRESSED
-        return FileResponse(engine.wllama_dir / inside, media_type=media_type, headers=headers)
+        return FileResponse(found[0], media_type=found[1], headers=headers)
 
     @router.api_route(f"{MODEL_PREFIX}/{{version}}/{{name}}", methods=["GET", "HEAD"], include_in_schema=False)
     async def model_file(version: str, name: str) -> Response:
-        if engine.model_path is None or (version, name) != (engine.model_version, engine.model_file_name):
+        path = _model_file(files.engine, version, name)
+        if path is None:
             raise HTTPException(status_code=404, detail="no such model file")
         # The URL changes with the file, so the browser may keep it for good.
         headers = {**ISOLATION_HEADERS, **UNCOMPRESSED, "Cache-Control": "public, max-age=31536000, immutable"}
-        return FileResponse(engine.model_path, media_type="application/octet-stream", headers=headers)
+        return FileResponse(path, media_type="application/octet-stream", headers=headers)
 
 
 async def _runtime(get_runtime: GetRuntime) -> Runtime:

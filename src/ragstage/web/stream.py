@@ -54,13 +54,16 @@ def page_options(request: StreamRequest, settings: Settings) -> AnswerOptions:
 
     Text the presenter pasted is relevant by choice, so no score floor applies to it: any
     passage sharing a word with the question is a source (BM25 scores a one-document corpus
-    below zero, so the floor must go, not merely drop to zero).
+    below zero, so the floor must go, not merely drop to zero). A plain question (no text, no
+    knowledge base) is answered without sources rather than refused.
     """
     ceiling = settings.max_answer_tokens
     options = AnswerOptions.from_settings(
         settings, mode=request.mode, max_answer_tokens=min(request.max_tokens or ceiling, ceiling)
     )
-    return options if request.use_knowledge_base else replace(options, score_floor=-math.inf)
+    if request.use_knowledge_base:
+        return options
+    return replace(options, score_floor=-math.inf, answer_anyway=options.answer_anyway or request.plain)
 
 
 async def _next_or_disconnect(

@@ -12,7 +12,7 @@ ANSWER_KEYS = {
     "escalation", "timings", "usage", "cost_usd", "stages", "compared",
 }
 STAGE_KEYS = {
-    "stage", "role", "model", "model_id", "backend", "prep_ms", "retrieval_ms", "ttft_ms", "decode_ms", "total_ms",
+    "stage", "role", "model", "model_id", "backend", "engine", "prep_ms", "retrieval_ms", "ttft_ms", "decode_ms", "total_ms",
     "decode_tokens_per_s", "prompt_tokens", "completion_tokens", "usage_source", "cost_usd", "finish_reason",
 }
 PASSAGE_KEYS = {"n", "chunk_id", "source", "title", "heading", "page", "score"}

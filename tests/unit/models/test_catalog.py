@@ -117,7 +117,7 @@ async def test_auto_falls_back_to_embedded_and_never_borrows_the_replaced_name(n
     assert endpoint.backend == "embedded"
     assert endpoint.display_name == "SmolLM2-135M-Instruct"
     assert endpoint.model_id == "smollm2-135m-instruct"
-    assert endpoint.label() == "SmolLM2-135M-Instruct (embedded; Foundry Local not reachable at http://localhost:5273/v1)"
+    assert endpoint.label() == "SmolLM2-135M-Instruct · llama.cpp (embedded; Foundry Local not reachable at http://localhost:5273/v1)"
     assert "phi-4-mini" not in endpoint.label()
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ui_fakes import chunk, result, stage_metrics
 
 from ragstage.knowledge import Hit
+from ragstage.models import ModelEndpoint
 from ragstage.settings import Settings
 from ragstage.ui import settings_panel, steps
 from ragstage.ui.citations import SourceRef, passage_markdown, short_source_name
@@ -50,6 +53,15 @@ def test_metrics_table_has_a_row_per_stage_and_a_total():
     assert rows[3].startswith("| Draft | Qwen2.5-Coder-0.5B-Instruct | 250 | 1,000 | 1,250 | 300 / 21 (reported) | 20.0 |")
     assert rows[4].startswith("| Refine | Qwen2.5-Coder-1.5B-Instruct | 900 | 2,000 | 2,900 | 300 / 41 (reported) | 20.0 |")
     assert rows[5].startswith("| **Total** | | **250** | 3,000 | **4,152** | 600 / 62 (reported)")
+
+
+def test_the_metrics_say_which_engine_answered():
+    onnx = ModelEndpoint("slm", "smollm2", "http://127.0.0.1:9/v1", "embedded", "SmolLM2-135M-Instruct",
+                         "embedded; RAGSTAGE_BACKEND=embedded", engine="onnxruntime")
+    stage = replace(stage_metrics("answer", "slm", ttft_ms=250, total_ms=1250), model_label=onnx.label(), engine="onnxruntime")
+    table = steps.metrics_markdown(result("q", "t", (), (stage,)).metrics)
+    assert "| Answer | SmolLM2-135M-Instruct · onnxruntime | 250 |" in table
+    assert stage.to_json()["engine"] == "onnxruntime"
 
 
 def test_step_names_are_safe_for_chainlit_avatar_urls():

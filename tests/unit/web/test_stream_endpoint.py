@@ -79,7 +79,6 @@ async def test_max_tokens_is_honoured_but_capped_by_the_apps_setting(client, scr
         ({"question": "   "}, "question"),
         ({"mode": "compare"}, "mode"),
         ({"mode": "gpt-5"}, "mode"),
-        ({"context": "", "use_knowledge_base": False}, "reference text"),
         ({"max_tokens": 0}, "max_tokens"),
         ({"base_url": "http://evil.example/v1"}, "base_url"),
         ({"model": "other-model"}, "model"),
@@ -90,6 +89,31 @@ async def test_invalid_requests_are_rejected_with_a_readable_reason(client, scri
     assert response.status_code == 422
     assert field in response.json()["error"]
     assert script.calls == []
+
+
+async def test_a_plain_question_without_text_or_knowledge_base_is_answered_without_sources(client, script):
+    response = await post_stream(client, question="What is the capital of France?", context="")
+    assert response.status_code == 200
+    events = sse_events(response.text)
+    done = events[-1][1]
+    assert events[-1][0] == "done" and done["answered_by_model"] is True
+    assert done["prompt_sources"] == [] and done["citations"] == []
+    system, *_, asked = script.calls[-1][1]
+    assert "No documents were given" in system["content"] and asked["content"] == "What is the capital of France?"
+
+
+@pytest.mark.parametrize(
+    ("body", "remedy"),
+    [
+        ({"question": ""}, "type a question"),
+        ({"question": "x" * (MAX_QUESTION_CHARS + 1)}, "shorten it"),
+        ({"mode": "gpt-5"}, "'slm', 'llm' or 'hybrid'"),
+        ({"max_tokens": 0}, "at least 1"),
+    ],
+)
+async def test_a_refusal_names_what_to_change(client, script, body, remedy):
+    response = await post_stream(client, **body)
+    assert response.status_code == 422 and remedy in response.json()["error"]
 
 
 async def test_unreadable_reference_text_is_rejected_naming_the_document(client, script):
