@@ -21,7 +21,7 @@ from ragstage.answer import Done, Token
 from ragstage.models import ModelCatalog
 from ragstage.models.engines import served_spec
 from ragstage.models.onnx_models import OnnxModelMissing
-from ragstage.models.weights import bundled_slm_path
+from ragstage.models.weights import smollm2_path
 from ragstage.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def onnx_catalog(embedded_settings: Settings) -> Iterator[ModelCatalog]:
-    settings = embedded_settings.model_copy(update={"slm_engine": "onnxruntime", "slm_gguf": bundled_slm_path()})
+    settings = embedded_settings.model_copy(update={"slm_engine": "onnxruntime", "slm_gguf": smollm2_path()})
     try:
         served_spec("slm", settings)
     except OnnxModelMissing as err:
