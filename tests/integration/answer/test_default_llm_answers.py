@@ -35,7 +35,7 @@ async def test_the_bundled_15b_llm_answers_from_the_knowledge_folder_citing_the_
         assert server is not None and server.spec.path.stat().st_size == 1_117_320_768
     assert result.error is None and result.answered_by_model
     (stage,) = result.metrics.stages
-    assert stage.model_label.startswith("Qwen2.5-Coder-1.5B-Instruct (embedded")
+    assert stage.model_label.startswith("Qwen2.5-Coder-1.5B-Instruct · llama.cpp (embedded")
     attribution = attribute(result.text, [hit.chunk.text for hit in shown])
     cited = {shown[n - 1].chunk.source for n in attribution.cited()}
     assert {c.chunk.source for c in result.citations} <= cited  # a right [n] of the model's is kept
