@@ -34,8 +34,8 @@ async def test_concurrent_compare_tokens_are_printed_one_stage_at_a_time(model, 
 
 
 async def test_the_summary_lists_cited_sources_and_metrics(model, index, make_options) -> None:
-    index.hits[0] = make_hit(1, "Manual text.", 9.0, source="manual.pdf", heading="Setup", page=4)
-    model.queue("slm", "See the manual [1].")
+    index.hits[0] = make_hit(1, "Press the red button to start the pump.", 9.0, source="manual.pdf", heading="Setup", page=4)
+    model.queue("slm", "Press the red button to start the pump [1].")
     events = await _run(model, index, make_options())
     assert isinstance(events[-1], Done) and any(isinstance(e, StageFinished) for e in events)
     out = io.StringIO()
