@@ -37,6 +37,13 @@ from ragstage.evaluation.suites import load_eval_suite, sample_cases
 from ragstage.settings import Settings
 
 SHORT = replace(DEFAULT_PROMPT_STYLE, instruction=SHORT_ANSWER_PROMPT)
+BASE_INSTRUCTION = DEFAULT_PROMPT_STYLE.instruction
+# Candidate wordings measured against SHORT_ANSWER_PROMPT (the chosen one lives in answer/prompt.py).
+EXTRACT = replace(DEFAULT_PROMPT_STYLE, instruction=(
+    f"{BASE_INSTRUCTION} Answer in one short sentence that copies the exact words of the source."))
+PHRASE_FIRST = replace(DEFAULT_PROMPT_STYLE, instruction=(
+    f"{BASE_INSTRUCTION} Start with the answer itself in a few words taken from the source, "
+    "then add at most one sentence."))
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,10 @@ VARIANTS: dict[str, Variant] = {
                                  prompt_style=replace(SHORT, source_format="bracketed")),
     "k2short": _variant(top_k=2, context_budget_tokens=500, max_answer_tokens=96, prompt_style=SHORT),
     "k3long": _variant(top_k=3, context_budget_tokens=700, max_answer_tokens=256, prompt_style=SHORT),
+    "k2extract": _variant(top_k=2, context_budget_tokens=500, max_answer_tokens=96, prompt_style=EXTRACT),
+    "k3extract": _variant(top_k=3, context_budget_tokens=700, max_answer_tokens=96, prompt_style=EXTRACT),
+    "k2phrase": _variant(top_k=2, context_budget_tokens=500, max_answer_tokens=96, prompt_style=PHRASE_FIRST),
+    "k3b600short": _variant(top_k=3, context_budget_tokens=600, max_answer_tokens=96, prompt_style=SHORT),
     "c128k4short": _variant({"chunk_size_tokens": 128, "chunk_overlap_tokens": 16}, top_k=4,
                             context_budget_tokens=700, max_answer_tokens=96, prompt_style=SHORT),
     "defaults": Variant({}, {}),  # whatever the current Settings defaults are

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     embedded_ctx_tokens: int = Field(4096, ge=512, description="Context window of each embedded server.")
     embedded_start_timeout_s: float = Field(120.0, gt=0, description="Longest wait for an embedded server to become healthy.")
     start_embedded_at_launch: bool = Field(True, description="Start the embedded servers when the app starts rather than on first use.")
+    embedded_prompt_cache_mb: int = Field(512, ge=0, description="RAM each embedded server may use to keep processed prompts (llama.cpp prompt cache): a prompt seen before, or sharing its start with one, skips that prefill; 0 turns it off.")
+    warm_starters: bool = Field(True, description="After launch, the chat processes the starter questions' prompts on the default mode's first model (in the background), so a clicked starter answers without waiting for prefill.")
 
     # --- emulated cost (hypothetical cloud prices, USD per 1M tokens) --------------------
     slm_input_usd_per_mtok: float = Field(0.10, ge=0, description="Hypothetical cloud price of SLM input tokens.")
