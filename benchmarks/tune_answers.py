@@ -80,6 +80,14 @@ VARIANTS: dict[str, Variant] = {
     "k3b600short": _variant(top_k=3, context_budget_tokens=600, max_answer_tokens=96, prompt_style=SHORT),
     "c128k4short": _variant({"chunk_size_tokens": 128, "chunk_overlap_tokens": 16}, top_k=4,
                             context_budget_tokens=700, max_answer_tokens=96, prompt_style=SHORT),
+    "c192k3b650short": _variant({"chunk_size_tokens": 192, "chunk_overlap_tokens": 24}, top_k=3,
+                                context_budget_tokens=650, max_answer_tokens=96, prompt_style=SHORT),
+    "c128k4b600short": _variant({"chunk_size_tokens": 128, "chunk_overlap_tokens": 16}, top_k=4,
+                                context_budget_tokens=600, max_answer_tokens=96, prompt_style=SHORT),
+    "c128k3b500short": _variant({"chunk_size_tokens": 128, "chunk_overlap_tokens": 16}, top_k=3,
+                                context_budget_tokens=500, max_answer_tokens=96, prompt_style=SHORT),
+    "c160k3b550short": _variant({"chunk_size_tokens": 160, "chunk_overlap_tokens": 20}, top_k=3,
+                                context_budget_tokens=550, max_answer_tokens=96, prompt_style=SHORT),
     "defaults": Variant({}, {}),  # whatever the current Settings defaults are
 }
 
