@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     escalation_policy: Literal["auto", "always", "never"] = Field("auto", description="When hybrid mode sends the SLM draft to the LLM.")
     escalation_min_draft_words: int = Field(12, ge=0, description="`auto` escalates drafts shorter than this many words.")
     escalation_min_support: float = Field(0.75, ge=0.0, le=1.0, description="`auto` escalates drafts whose share of sentences supported by the sources is below this.")
-    escalation_strong_score: float = Field(8.0, ge=0.0, description="`auto` escalates a draft that declines when a passage in its prompt scored at least this (BM25): the answer was likely there.")
+    escalation_strong_score: float = Field(10.0, ge=0.0, description="`auto` escalates a draft that declines when a passage in its prompt scored at least this (BM25): the answer was likely there (the top passage of 96% of the answerable questions of the shipped suite scores above it, of most unanswerable ones below).")
     compare_concurrently: bool = Field(False, description="Compare mode runs both models at the same time (faster, but they share the cores, so its speed ratio is not fair).")
 
     # --- models ----------------------------------------------------------------------
