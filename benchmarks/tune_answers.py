@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ragstage.answer import AnswerResult
-from ragstage.answer.prompt import DEFAULT_PROMPT_STYLE, SHORT_ANSWER_PROMPT, PromptStyle
+from ragstage.answer.prompt import SHORT_ANSWER_PROMPT, PromptStyle
 from ragstage.evaluation.evaluate import eval_record
 from ragstage.evaluation.gold_eval import gold_record
 from ragstage.evaluation.gold_suite import build_knowledge_folder, load_gold_suite
@@ -36,12 +36,13 @@ from ragstage.evaluation.stats import distribution, mean
 from ragstage.evaluation.suites import load_eval_suite, sample_cases
 from ragstage.settings import Settings
 
-SHORT = replace(DEFAULT_PROMPT_STYLE, instruction=SHORT_ANSWER_PROMPT)
-BASE_INSTRUCTION = DEFAULT_PROMPT_STYLE.instruction
+BASE_STYLE = PromptStyle()  # the wording before tuning, pinned so "base" stays the same measurement
+SHORT = replace(BASE_STYLE, instruction=SHORT_ANSWER_PROMPT)
+BASE_INSTRUCTION = BASE_STYLE.instruction
 # Candidate wordings measured against SHORT_ANSWER_PROMPT (the chosen one lives in answer/prompt.py).
-EXTRACT = replace(DEFAULT_PROMPT_STYLE, instruction=(
+EXTRACT = replace(BASE_STYLE, instruction=(
     f"{BASE_INSTRUCTION} Answer in one short sentence that copies the exact words of the source."))
-PHRASE_FIRST = replace(DEFAULT_PROMPT_STYLE, instruction=(
+PHRASE_FIRST = replace(BASE_STYLE, instruction=(
     f"{BASE_INSTRUCTION} Start with the answer itself in a few words taken from the source, "
     "then add at most one sentence."))
 
@@ -55,7 +56,7 @@ class Variant:
 # The settings before tuning (docs/ANSWER-QUALITY.md baseline) are pinned here, so "base"
 # stays the same measurement when the defaults change.
 BASE_SETTINGS = {"chunk_size_tokens": 256, "chunk_overlap_tokens": 32}
-BASE_OPTIONS = {"top_k": 4, "context_budget_tokens": 900, "max_answer_tokens": 256, "prompt_style": DEFAULT_PROMPT_STYLE}
+BASE_OPTIONS = {"top_k": 4, "context_budget_tokens": 900, "max_answer_tokens": 256, "prompt_style": BASE_STYLE}
 
 
 def _variant(settings: dict[str, Any] | None = None, **options: Any) -> Variant:

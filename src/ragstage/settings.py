@@ -28,13 +28,13 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(Path(".ragstage/cache"), description="Where the index cache lives (one subfolder per knowledge folder).")
     chunk_size_tokens: int = Field(256, ge=16, description="Chunk size in o200k_base tokens.")
     chunk_overlap_tokens: int = Field(32, ge=0, description="Tokens shared by consecutive chunks.")
-    top_k: int = Field(4, ge=1, le=20, description="Passages retrieved per question.")
+    top_k: int = Field(3, ge=1, le=20, description="Passages retrieved per question (3 measured best for the bundled models, docs/ANSWER-QUALITY.md).")
     score_floor: float = Field(1.0, ge=0.0, description="BM25 score below which a passage does not count as relevant.")
     knowledge_watch: bool = Field(True, description="Apply files added, changed, renamed or deleted in the knowledge folder while the app runs.")
     knowledge_watch_quiet_ms: int = Field(300, ge=10, le=10_000, description="A folder change is applied once the folder has been quiet this long (editors save in several steps).")
 
     # --- answering -------------------------------------------------------------------
-    context_budget_tokens: int = Field(900, ge=128, description="Token budget for system prompt, sources and history sent to the model.")
+    context_budget_tokens: int = Field(700, ge=128, description="Token budget for system prompt, sources and history sent to the model.")
     max_answer_tokens: int = Field(256, ge=16, description="Upper bound on tokens generated per answer.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = deterministic).")
     answer_anyway: bool = Field(False, description="Call the model even when retrieval finds nothing relevant.")
