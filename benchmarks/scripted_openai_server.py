@@ -13,6 +13,8 @@ Behaviours:
   wrong_model   streams normally but names another model in every chunk
   die_mid       streams `--die-after` tokens, then the process exits at once (killed mid-answer)
   drop_mid      streams `--die-after` tokens, then drops that connection (server stays up)
+  quote         answers with the last sentence of the prompt's first source, word by word, and
+                writes no [n] (a small model that copies its evidence and cites nothing)
 
 Usage: python benchmarks/scripted_openai_server.py --port 0 --model scripted
        prints `LISTENING <port>` on stdout once it accepts connections.
@@ -26,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -33,7 +36,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BEHAVIORS = ("ok", "silent", "malformed", "http500", "wrong_model", "die_mid", "drop_mid")
+BEHAVIORS = ("ok", "silent", "malformed", "http500", "wrong_model", "die_mid", "drop_mid", "quote")
+_FIRST_SOURCE = re.compile(r"<source id=\"1\"[^>]*>\n(.*?)\n</source>", re.DOTALL)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]")
 
 
 @dataclass
@@ -89,6 +94,15 @@ def reply_words(count: int) -> list[str]:
     return words[:max(count, 3)] + ["."]
 
 
+def quoted_words(request: dict) -> list[str]:
+    """The last sentence of source [1] in the request's last message, as tokens, no [n]."""
+    messages = request.get("messages") or [{}]
+    match = _FIRST_SOURCE.search(str(messages[-1].get("content", "")))
+    sentences = _SENTENCE.findall(match.group(1)) if match else []
+    words = (sentences[-1].strip() if sentences else "Nothing to quote.").split(" ")
+    return [words[0], *(" " + word for word in words[1:])]
+
+
 def http_chunk(data: bytes) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
@@ -106,7 +120,7 @@ def chunk(model: str, created: int, delta: dict, finish: str | None = None, usag
 async def stream_reply(writer: asyncio.StreamWriter, script: Script, request: dict) -> None:
     behavior = script.behavior
     model = "some-other-model" if behavior == "wrong_model" else request.get("model", "")
-    words = reply_words(script.tokens)
+    words = quoted_words(request) if behavior == "quote" else reply_words(script.tokens)
     writer.write(response_head("200 OK", "text/event-stream"))
     created = int(time.time())
     writer.write(chunk(model, created, {"role": "assistant", "content": ""}))

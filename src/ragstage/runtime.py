@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from ragstage.answer import AnswerEvent, AnswerOptions, AnswerResult, answer, answer_stream
+from ragstage.answer import MODE_ROLES, AnswerEvent, AnswerOptions, AnswerResult, answer, answer_stream, ground
 from ragstage.knowledge import ChunkIndex, KnowledgeBase
 from ragstage.knowledge.watcher import FolderWatcher
-from ragstage.models import ROLES, ModelCatalog, ModelError
+from ragstage.models import ROLES, GenerationParams, ModelCatalog, ModelError, stream_chat
 from ragstage.settings import Settings
 from ragstage.tokens import encoding
 
@@ -70,6 +70,31 @@ class Runtime:
             except ModelError as err:
                 self.launch_errors[role] = str(err)
                 log.warning("%s model not available at launch: %s", role, err)
+
+    async def warm_questions(self, questions: Sequence[str]) -> int:
+        """Send each question's answer prompt (as a new chat would build it) to the default mode's
+        first model for one token, so that the embedded server's prompt cache holds it: asked
+        again, the answer starts without prefill. Only embedded servers (a remote one may bill
+        for it); a failure stops the warming quietly. Returns how many prompts were warmed."""
+        options = self.options()
+        role = MODE_ROLES[options.mode][0]
+        warmed = 0
+        try:
+            endpoint = await self.catalog.resolve(role)
+            if endpoint.backend != "embedded" or self.settings.embedded_prompt_cache_mb <= 0:
+                return 0
+            for question in questions:
+                grounding = ground(question, self.knowledge.index, options)
+                if grounding.prompt is None:
+                    continue
+                params = GenerationParams(max_tokens=1, temperature=options.temperature,
+                                          first_token_timeout_s=options.first_token_timeout_s, retries=0)
+                async for _ in stream_chat(endpoint, grounding.prompt.as_list(), params):
+                    pass
+                warmed += 1
+        except ModelError as err:
+            log.warning("warming the starter prompts stopped after %d: %s", warmed, err)
+        return warmed
 
     async def aclose(self) -> None:
         """Stops the folder watcher and the embedded servers this runtime started."""

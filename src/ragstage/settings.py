@@ -29,13 +29,13 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(Path(".ragstage/cache"), description="Where the index cache lives (one subfolder per knowledge folder).")
     chunk_size_tokens: int = Field(256, ge=16, description="Chunk size in o200k_base tokens.")
     chunk_overlap_tokens: int = Field(32, ge=0, description="Tokens shared by consecutive chunks.")
-    top_k: int = Field(4, ge=1, le=20, description="Passages retrieved per question.")
+    top_k: int = Field(3, ge=1, le=20, description="Passages retrieved per question (3 measured best for the bundled models, docs/ANSWER-QUALITY.md).")
     score_floor: float = Field(1.0, ge=0.0, description="BM25 score below which a passage does not count as relevant.")
     knowledge_watch: bool = Field(True, description="Apply files added, changed, renamed or deleted in the knowledge folder while the app runs.")
     knowledge_watch_quiet_ms: int = Field(300, ge=10, le=10_000, description="A folder change is applied once the folder has been quiet this long (editors save in several steps).")
 
     # --- answering -------------------------------------------------------------------
-    context_budget_tokens: int = Field(900, ge=128, description="Token budget for system prompt, sources and history sent to the model.")
+    context_budget_tokens: int = Field(700, ge=128, description="Token budget for system prompt, sources and history sent to the model.")
     max_answer_tokens: int = Field(256, ge=16, description="Upper bound on tokens generated per answer.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature (0 = deterministic).")
     answer_anyway: bool = Field(False, description="Call the model even when retrieval finds nothing relevant.")
@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     default_mode: Literal["slm", "llm", "hybrid", "compare"] = Field("slm", description="Mode a new chat starts in.")
     escalation_policy: Literal["auto", "always", "never"] = Field("auto", description="When hybrid mode sends the SLM draft to the LLM.")
     escalation_min_draft_words: int = Field(12, ge=0, description="`auto` escalates drafts shorter than this many words.")
+    escalation_min_support: float = Field(0.75, ge=0.0, le=1.0, description="`auto` escalates drafts whose share of sentences supported by the sources is below this.")
+    escalation_strong_score: float = Field(10.0, ge=0.0, description="`auto` escalates a draft that declines when a passage in its prompt scored at least this (BM25): the answer was likely there (the top passage of 96% of the answerable questions of the shipped suite scores above it, of most unanswerable ones below).")
     compare_concurrently: bool = Field(False, description="Compare mode runs both models at the same time (faster, but they share the cores, so its speed ratio is not fair).")
 
     # --- models ----------------------------------------------------------------------
@@ -66,6 +68,8 @@ class Settings(BaseSettings):
     embedded_ctx_tokens: int = Field(4096, ge=512, description="Context window of each embedded server.")
     embedded_start_timeout_s: float = Field(120.0, gt=0, description="Longest wait for an embedded server to become healthy.")
     start_embedded_at_launch: bool = Field(True, description="Start the embedded servers when the app starts rather than on first use.")
+    embedded_prompt_cache_mb: int = Field(512, ge=0, description="RAM each embedded server may use to keep processed prompts (llama.cpp prompt cache): a prompt seen before, or sharing its start with one, skips that prefill; 0 turns it off.")
+    warm_starters: bool = Field(True, description="After launch, the chat processes the starter questions' prompts on the default mode's first model (in the background), so a clicked starter answers without waiting for prefill.")
 
     # --- embedded engine per role (llama.cpp or ONNX Runtime) ----------------------------
     slm_engine: EngineSetting = Field("auto", description="Engine of the embedded SLM: `llama.cpp`, `onnxruntime` (needs `ragstage models build-onnx --role slm`), or `auto` (the faster one measured for its model, where converted; see docs/engines.md).")

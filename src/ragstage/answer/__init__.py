@@ -5,7 +5,7 @@ Public interface: `answer_stream` / `answer`, `AnswerOptions`, the event types a
 """
 
 from ragstage.answer.citations import cited_numbers, citations_for
-from ragstage.answer.escalation import decide_escalation
+from ragstage.answer.escalation import DraftSignals, decide_escalation
 from ragstage.answer.modes import MODE_ROLES, MODES
 from ragstage.answer.options import AnswerOptions, EscalationPolicy, Mode
 from ragstage.answer.grounding import Grounding, ground, relevant_hits
@@ -18,6 +18,7 @@ from ragstage.answer.result import (
     Citation,
     Done,
     Escalation,
+    EscalationDecided,
     Retrieved,
     StageFailed,
     StageFinished,
@@ -38,6 +39,8 @@ __all__ = [
     "Citation",
     "Done",
     "Escalation",
+    "EscalationDecided",
+    "DraftSignals",
     "EscalationPolicy",
     "Grounding",
     "Mode",

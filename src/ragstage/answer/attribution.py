@@ -46,6 +46,9 @@ class TextSpan:
     end: int
     text: str
 
+    def offsets_json(self) -> dict[str, int]:
+        return {"start": self.start, "end": self.end}
+
 
 @dataclass(frozen=True)
 class PassageSupport:
@@ -56,6 +59,10 @@ class PassageSupport:
     origin: Origin
     coverage: float  # share of the answer sentence's content terms found in this passage
     sentences: tuple[TextSpan, ...]  # offsets into the passage text, in passage order
+
+    def to_json(self) -> dict[str, object]:
+        return {"n": self.n, "origin": self.origin, "coverage": round(self.coverage, 3),
+                "passage_sentences": [span.offsets_json() for span in self.sentences]}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,13 @@ class SentenceAttribution:
         """The model cited, but wrongly, and computed evidence replaced its citation."""
         return bool(self.rejected) and any(c.origin == "computed" for c in self.citations)
 
+    def to_json(self) -> dict[str, object]:
+        return {
+            **self.span.offsets_json(), "text": self.span.text, "claim": self.is_claim, "supported": self.supported,
+            "written": list(self.written), "rejected": list(self.rejected),
+            "citations": [citation.to_json() for citation in self.citations],
+        }  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Attribution:
@@ -87,6 +101,12 @@ class Attribution:
     @property
     def unsupported(self) -> tuple[SentenceAttribution, ...]:
         return tuple(s for s in self.sentences if s.is_claim and not s.supported)
+
+    def to_json(self) -> dict[str, object]:
+        """Offsets are into the answer text (sentences) and into each passage's text (the
+        passage sentences to highlight)."""
+        score = None if self.support_score is None else round(self.support_score, 3)
+        return {"support_score": score, "sentences": [sentence.to_json() for sentence in self.sentences]}
 
 
 def _line_spans(text: str) -> list[tuple[int, int]]:

@@ -80,6 +80,7 @@ def _timed_prompt(
     prompt = build_prompt(
         question, sources, history,
         budget_tokens=options.context_budget_tokens, history_turns=options.history_turns, draft=draft,
+        style=options.prompt_style,
     )  # fmt: skip
     return prompt, (time.perf_counter() - started) * 1000
 

@@ -8,16 +8,35 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
+from typing import TYPE_CHECKING
 
-from ragstage.answer.citations import citations_for
-from ragstage.answer.escalation import decide_escalation
+from ragstage.answer.attribution import Attribution, attribute
+from ragstage.answer.citations import attributed_citations
+from ragstage.answer.escalation import DraftSignals, decide_escalation
 from ragstage.answer.prompt import strip_echoed_markup
-from ragstage.answer.result import AnswerEvent, AnswerResult, Done, Escalation
+from ragstage.answer.result import AnswerEvent, AnswerResult, Citation, Done, Escalation, EscalationDecided
 from ragstage.answer.stage import StageRun, TurnContext, resolve_stage, stream_stage
 from ragstage.metrics import TurnMetrics
 from ragstage.models import ROLES
 
+if TYPE_CHECKING:
+    from ragstage.knowledge import Hit
+
 ModeRunner = Callable[[TurnContext], AsyncIterator[AnswerEvent]]
+
+
+def attribute_text(ctx: TurnContext, text: str, sources: Sequence[Hit]) -> Attribution:
+    """Each sentence of `text` linked to the passages (as numbered in its prompt) supporting it."""
+    return attribute(text, [hit.chunk.text for hit in sources], question=ctx.grounding.question)
+
+
+def _merged_citations(results: Sequence[AnswerResult]) -> tuple[Citation, ...]:
+    """A comparison cites what its parts cite (they share one prompt); model-written wins."""
+    merged: dict[int, Citation] = {}
+    for citation in (c for result in results for c in result.citations):
+        if citation.n not in merged or citation.origin == "model":
+            merged[citation.n] = citation
+    return tuple(merged[n] for n in sorted(merged))
 
 
 def finish(
@@ -32,9 +51,15 @@ def finish(
     role: str | None = None,
     concurrent: bool = False,
 ) -> AnswerResult:
-    """The result of a turn whose final text came from `cited_from` (default: the last run)."""
+    """The result of a turn whose final text came from `cited_from` (default: the last run),
+    its sentences attributed to the passages of that run's prompt (a comparison's to its parts)."""
     source_run = cited_from or runs[-1]
     text = strip_echoed_markup(text)
+    attribution = None if compared or not text else attribute_text(ctx, text, source_run.shown_sources)
+    if attribution is not None:
+        citations = attributed_citations(attribution, source_run.shown_sources)
+    else:
+        citations = _merged_citations(compared)
     metrics = TurnMetrics(
         retrieval_ms=ctx.grounding.retrieval_ms,
         stages=tuple(run.metrics for run in runs if run.metrics is not None),
@@ -46,8 +71,9 @@ def finish(
         mode=ctx.options.mode,
         text=text,
         hits=ctx.grounding.hits,
-        citations=citations_for(text, source_run.shown_sources),
+        citations=citations,
         prompt_sources=source_run.shown_sources,
+        attribution=attribution,
         metrics=metrics,
         escalation=escalation,
         answered_by_model=True,
@@ -73,7 +99,15 @@ def single_role(role: str) -> ModeRunner:
 def _escalation_after(draft: StageRun, ctx: TurnContext) -> Escalation:
     if draft.error is not None and ctx.options.escalation_policy != "never":
         return Escalation(True, f"the draft failed: {draft.error}")
-    return decide_escalation(draft.text, len(draft.shown_sources), ctx.options)
+    text = strip_echoed_markup(draft.text)
+    sources = draft.shown_sources
+    signals = DraftSignals(
+        text=text,
+        support_score=attribute_text(ctx, text, sources).support_score if text else None,
+        source_count=len(sources),
+        top_score=max((hit.score for hit in sources), default=0.0),
+    )
+    return decide_escalation(signals, ctx.options)
 
 
 async def run_hybrid(ctx: TurnContext) -> AsyncIterator[AnswerEvent]:
@@ -83,6 +117,7 @@ async def run_hybrid(ctx: TurnContext) -> AsyncIterator[AnswerEvent]:
         async for event in events:
             yield event
     escalation = _escalation_after(draft, ctx)
+    yield EscalationDecided(escalation)
     if not escalation.escalated:
         yield Done(finish(ctx, draft.text, [draft], escalation=escalation, error=draft.error_message()))
         return

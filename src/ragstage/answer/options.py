@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from ragstage.answer.prompt import DEFAULT_PROMPT_STYLE, PromptStyle
 from ragstage.metrics import Price
 from ragstage.models import GenerationParams
 from ragstage.models.roles import Role, default_prices, role_configs
@@ -43,6 +44,9 @@ class AnswerOptions:
     request_retries: int = _default("request_retries")
     prices: Mapping[Role, Price] = field(default_factory=default_prices)  # role -> emulated price
     compare_concurrently: bool = _default("compare_concurrently")
+    escalation_min_support: float = _default("escalation_min_support")
+    escalation_strong_score: float = _default("escalation_strong_score")
+    prompt_style: PromptStyle = DEFAULT_PROMPT_STYLE  # measured wording and layout (not a setting)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> AnswerOptions:

@@ -14,6 +14,7 @@ from ragstage.answer.options import Mode
 from ragstage.metrics import StageMetrics, TurnMetrics
 
 if TYPE_CHECKING:
+    from ragstage.answer.attribution import Attribution
     from ragstage.knowledge import Chunk, Hit
     from ragstage.models import ModelEndpoint, ModelError
 
@@ -34,21 +35,27 @@ def numbered_json(hits: Sequence[Hit]) -> list[dict[str, object]]:
 
 @dataclass(frozen=True)
 class Citation:
-    n: int  # the [n] used in the text
+    n: int  # the prompt's [n]: prompt_sources[n - 1]
     chunk: Chunk
     score: float
+    # "model": the model wrote [n] and the passage supports the sentence (or the sentence states
+    # nothing to check); "computed": sentence attribution found the passage supporting a sentence
+    # that the model left uncited or cited wrongly.
+    origin: str = "model"
 
     def to_json(self) -> dict[str, object]:
-        return passage_json(self.n, self.chunk, self.score) | {"text": self.chunk.text}
+        return passage_json(self.n, self.chunk, self.score) | {"text": self.chunk.text, "origin": self.origin}
 
 
 @dataclass(frozen=True)
 class Escalation:
     escalated: bool
     reason: str
+    support_score: float | None = None  # the draft's share of supported sentences, when measured
 
     def to_json(self) -> dict[str, object]:
-        return {"escalated": self.escalated, "reason": self.reason}
+        score = None if self.support_score is None else round(self.support_score, SCORE_DIGITS)
+        return {"escalated": self.escalated, "reason": self.reason, "support_score": score}
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ class AnswerResult:
     mode: Mode
     text: str
     hits: tuple[Hit, ...]  # everything retrieval returned, in rank order
-    citations: tuple[Citation, ...]  # the [n] the text actually uses
+    citations: tuple[Citation, ...]  # the passages the text cites: model-written or computed
     metrics: TurnMetrics
     escalation: Escalation | None  # hybrid only
     answered_by_model: bool  # False when nothing relevant was found and no model was called
@@ -67,6 +74,9 @@ class AnswerResult:
     # Exactly the passages in the prompt the text was written from, after relevance and the
     # token budget: [n] in the text is prompt_sources[n - 1]. Empty when no prompt was sent.
     prompt_sources: tuple[Hit, ...] = ()
+    # Each answer sentence linked to the prompt passages supporting it (None: no model text,
+    # or a comparison, whose parts carry their own).
+    attribution: Attribution | None = None
 
     def to_json(self) -> dict[str, object]:
         """The one JSON shape of an answer (docs/ARCHITECTURE.md): `ragstage ask --json`, the
@@ -82,6 +92,7 @@ class AnswerResult:
             "prompt_sources": numbered_json(self.prompt_sources),
             "hits": [passage_json(hit.rank, hit.chunk, hit.score) for hit in self.hits],
             "escalation": self.escalation.to_json() if self.escalation else None,
+            "attribution": self.attribution.to_json() if self.attribution else None,
             **self.metrics.to_json(),  # timings, usage, cost_usd, stages
             "compared": [result.to_json() for result in self.compared],
         }
@@ -122,8 +133,15 @@ class StageFailed:
 
 
 @dataclass(frozen=True)
+class EscalationDecided:
+    """Hybrid: whether the draft goes to the LLM, and why (between the draft and the refine)."""
+
+    escalation: Escalation
+
+
+@dataclass(frozen=True)
 class Done:
     result: AnswerResult
 
 
-AnswerEvent = Union[Retrieved, StageStarted, Token, StageFinished, StageFailed, Done]
+AnswerEvent = Union[Retrieved, StageStarted, Token, StageFinished, StageFailed, EscalationDecided, Done]

@@ -137,11 +137,7 @@ def print_summary(result: AnswerResult, out: TextIO) -> None:
     if result.escalation is not None:
         verdict = "refined by the LLM" if result.escalation.escalated else "kept the SLM draft"
         out.write(f"hybrid: {verdict} ({result.escalation.reason})\n")
-    citations = result.citations
-    if citations:
-        out.write("Sources:\n")
-        for citation in citations:
-            out.write(f"  [{citation.n}] {_where(citation.chunk)}\n")
+    _write_citations(result, out)
     for stage in result.metrics.stages:
         out.write(_stage_line(stage) + "\n")
     metrics = result.metrics
@@ -150,6 +146,29 @@ def print_summary(result: AnswerResult, out: TextIO) -> None:
         f"{metrics.usage.prompt_tokens}→{metrics.usage.completion_tokens} tokens · ${metrics.cost_usd:.6f} emulated\n"
     )
     out.flush()
+
+
+CITATION_HEADINGS = {"model": "Sources (cited by the model):",
+                     "computed": "Sources found by sentence attribution (the model did not cite them):"}
+
+
+def _write_citations(result: AnswerResult, out: TextIO) -> None:
+    """Citations by origin, then the sentences no passage supports and the support score."""
+    for origin, heading in CITATION_HEADINGS.items():
+        citations = [c for c in result.citations if c.origin == origin]
+        if citations:
+            out.write(heading + "\n" + "".join(f"  [{c.n}] {_where(c.chunk)}\n" for c in citations))
+    attribution = result.attribution
+    if attribution is None:
+        return
+    for sentence in attribution.unsupported:
+        out.write(f"unsupported by the sources: \"{sentence.span.text}\"\n")
+    for sentence in (s for s in attribution.sentences if s.corrected):
+        wrong = ", ".join(f"[{n}]" for n in sentence.rejected)
+        right = ", ".join(f"[{c.n}]" for c in sentence.citations)
+        out.write(f"corrected {wrong} -> {right}: \"{sentence.span.text}\"\n")
+    if attribution.support_score is not None:
+        out.write(f"support score {attribution.support_score:.0%} (answer sentences supported by the passages)\n")
 
 
 def _where(chunk: Chunk) -> str:

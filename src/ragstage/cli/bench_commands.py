@@ -269,7 +269,9 @@ async def _gold_eval(settings: Settings, suite: GoldSuite, modes: list[str], que
             "max_tokens": max_tokens, "modes": modes}
     files = write_gold_report(args.out, runs, summaries, meta)
     lines = [f"{s.mode}: {s.status}; hit@k {100 * s.hit_at_k:.0f}%, contains gold {100 * s.contains_gold:.0f}%, "
-             f"gold cited {100 * s.gold_cited:.0f}%, total mean {s.total_ms.mean:.0f} ms"
+             f"gold cited {100 * s.gold_cited:.0f}% (model's own [n] {100 * s.gold_cited_by_model:.0f}%)"
+             + (f", escalated {100 * s.escalation_rate:.0f}%" if s.escalation_rate is not None else "")
+             + f", total mean {s.total_ms.mean:.0f} ms, p95 {s.total_ms.p95:.0f} ms, ${s.cost_per_answer_usd:.6f}/answer"
              if s.total_ms and s.hit_at_k is not None else f"{s.mode}: {s.status}: {s.error}" for s in summaries]
     _print({"summary": plain(summaries), "files": files}, args.json, [*lines, f"report: {files['markdown']}"])
     return 0 if any(s.questions - s.errors for s in summaries) else 1

@@ -15,9 +15,12 @@ METRICS_NOTE = (
     "**hit@k**: the gold passage is among the retrieved top-k; **shown**: it is among the passages "
     "put in the prompt (the context budget may drop some); **contains gold**: a gold answer appears "
     "in the answer as whole words after NFKC, casefolding and removing punctuation (and English "
-    "articles); **gold cited**: one of the model's own [n] points at the gold passage; **citation "
-    "precision**: share of cited passages that are the gold one, over answers citing anything; "
-    "**no [n]**: answers citing nothing. Latency is total time per answer, retrieval included."
+    "articles); **gold cited**: one of the answer's citations (after sentence attribution: the model's "
+    "supported [n] plus computed ones) points at the gold passage, **by model**: one of the model's own "
+    "[n] does; **precision**: share of cited passages that are the gold one, over answers citing "
+    "anything (after attribution / model's own); **uncited**: answers citing nothing (after / model's "
+    "own); **support**: mean share of answer sentences the passages support; **escalated**: hybrid "
+    "drafts refined by the LLM. Latency is total time per answer, retrieval included."
 )
 
 
@@ -28,8 +31,10 @@ def _dist(dist: Any, key: str) -> str:
 def _summary_rows(summaries: Sequence[GoldSummary]) -> list[list[str]]:
     return [
         [s.mode, s.status, str(s.questions), fmt_share(s.hit_at_k), fmt_share(s.gold_shown),
-         fmt_share(s.contains_gold), fmt_share(s.gold_cited), fmt_share(s.gold_citation_precision),
-         fmt_share(s.no_citation), _dist(s.ttft_ms, "p50"), _dist(s.total_ms, "mean"), _dist(s.total_ms, "p50"),
+         fmt_share(s.contains_gold), fmt_share(s.gold_cited), fmt_share(s.gold_cited_by_model),
+         f"{fmt_share(s.gold_citation_precision)} / {fmt_share(s.model_citation_precision)}",
+         f"{fmt_share(s.no_citation)} / {fmt_share(s.no_model_citation)}", fmt_share(s.support_score),
+         fmt_share(s.escalation_rate), _dist(s.ttft_ms, "p50"), _dist(s.total_ms, "mean"), _dist(s.total_ms, "p50"),
          _dist(s.total_ms, "p95"), fmt_usd(s.cost_per_answer_usd)]
         for s in summaries
     ]  # fmt: skip
@@ -60,8 +65,9 @@ def gold_markdown(summaries: Sequence[GoldSummary], runs: Sequence[ModeRun], met
         "",
         *models,
         "",
-        table(["mode", "status", "questions", "hit@k", "shown", "contains gold", "gold cited", "citation precision",
-               "no [n]", "TTFT p50 ms", "total mean ms", "total p50 ms", "total p95 ms", "cost / answer"],
+        table(["mode", "status", "questions", "hit@k", "shown", "contains gold", "gold cited", "by model",
+               "precision", "uncited", "support", "escalated", "TTFT p50 ms", "total mean ms", "total p50 ms",
+               "total p95 ms", "cost / answer"],
               _summary_rows(summaries)),
         "",
         METRICS_NOTE,

@@ -72,6 +72,7 @@ def server_command(spec: EmbeddedModelSpec, port: int, settings: Settings, safe_
         "--n_threads_batch", str(batch_threads),
         "--logits_all", "false",  # the default (true) slows prefill for nothing
         "--interrupt_requests", "false",  # queue a second request instead of cutting the first short
+        *_prompt_cache_args(settings.embedded_prompt_cache_mb),
     ]  # fmt: skip
 
 
@@ -81,6 +82,14 @@ def launch_command(spec: EmbeddedModelSpec, port: int, settings: Settings, safe_
 
     commands = {"llama.cpp": server_command, "onnxruntime": onnx_server_command}
     return commands[spec.engine](spec, port, settings, safe_cpu)
+
+
+def _prompt_cache_args(megabytes: int) -> list[str]:
+    """llama-cpp-python's RAM prompt cache: the state after each prompt is kept, and a later prompt
+    with the same start resumes from it (starter questions warmed at launch answer at once)."""
+    if megabytes <= 0:
+        return []
+    return ["--cache", "true", "--cache_type", "ram", "--cache_size", str(megabytes * 1024 * 1024)]
 
 
 class EmbeddedServer:

@@ -15,10 +15,19 @@ if TYPE_CHECKING:
     from ragstage.runtime import Runtime
 
 
+_background: set[asyncio.Task] = set()  # tasks kept referenced until they end
+
+
 async def _start_real_runtime() -> Runtime:
     from ragstage.runtime import Runtime
+    from ragstage.ui.welcome import load_starters
 
-    return await Runtime.start(watch_knowledge=True)
+    runtime = await Runtime.start(watch_knowledge=True)
+    if runtime.settings.warm_starters:  # a presenter's first click should not wait for prefill
+        task = asyncio.create_task(runtime.warm_questions([starter.message for starter in load_starters()]))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+    return runtime
 
 
 class ChatServices:
@@ -36,6 +45,8 @@ class ChatServices:
         return self._runtime
 
     async def aclose(self) -> None:
+        for task in list(_background):
+            task.cancel()
         runtime, self._runtime = self._runtime, None
         if runtime is not None:
             await runtime.aclose()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Sequence
 from ragstage.ui.escaping import escape_inline
 
 if TYPE_CHECKING:
-    from ragstage.answer import AnswerResult
+    from ragstage.answer import AnswerResult, Escalation
     from ragstage.knowledge import Hit
     from ragstage.metrics import StageMetrics, TurnMetrics
 
@@ -40,6 +40,14 @@ def retrieval_markdown(query: str, hits: Sequence[Hit], retrieval_ms: float) -> 
             where += f" p.{hit.chunk.page}"
         lines.append(f"| {hit.rank} | {hit.score:.2f} | {where} | {preview.replace('|', ' ')}... |")
     return "\n".join(lines)
+
+
+def escalation_markdown(escalation: Escalation) -> str:
+    """Hybrid's decision, its reason and the draft's support score, as the steps show them."""
+    verdict = "refined by the LLM" if escalation.escalated else "kept the draft"
+    score = escalation.support_score
+    support = "" if score is None else f" · **draft support score:** {score:.0%}"
+    return f"**Escalation:** {verdict}: {escape_inline(escalation.reason)}{support}"
 
 
 def short_model_label(label: str) -> str:

@@ -60,13 +60,18 @@ class TurnRenderer:
     streamed: set[str] = field(default_factory=set)  # ids of messages the page already shows
     pending: dict[str, str] = field(default_factory=dict)  # stage -> tokens not yet sent
     flushed_at: dict[str, float] = field(default_factory=dict)  # stage -> loop time of last send
+    finished_steps: dict[str, cl.Step] = field(default_factory=dict)  # stage -> its completed step
+    escalation_note: str = ""  # hybrid: why the draft was (not) refined, with its support score
 
     def handlers(self) -> dict[type, Callable[[Any], Awaitable[None]]]:
-        from ragstage.answer import Done, Retrieved, StageFailed, StageFinished, StageStarted, Token
+        from ragstage.answer import (
+            Done, EscalationDecided, Retrieved, StageFailed, StageFinished, StageStarted, Token,
+        )
 
         return {
             Retrieved: self.on_retrieved, StageStarted: self.on_stage_started, Token: self.on_token,
-            StageFinished: self.on_stage_finished, StageFailed: self.on_stage_failed, Done: self.on_done,
+            StageFinished: self.on_stage_finished, StageFailed: self.on_stage_failed,
+            EscalationDecided: self.on_escalation, Done: self.on_done,
         }
 
     async def render(self, events: Any) -> AnswerResult | None:
@@ -99,6 +104,8 @@ class TurnRenderer:
             step = new_step(steps.STEP_NAMES[event.stage], "llm", show_input="markdown",
                             default_open=True, auto_collapse=True)
             step.input = f"**Model:** {label}"
+            if event.stage == "refine" and self.escalation_note:
+                step.input += f"  \n{self.escalation_note}"
             await step.send()
             self.live[event.stage] = step
         elif event.stage in COMPARED_STAGES:
@@ -133,6 +140,7 @@ class TurnRenderer:
             seconds = event.metrics.timings.total_ms / 1000
             target.output += f"\n\n*{event.metrics.usage.completion_tokens} tokens in {seconds:.1f} s*"
             await target.update()
+            self.finished_steps[event.stage] = target
         elif isinstance(target, cl.Message):
             self.live[event.stage] = target  # messages are completed on Done, with their final text
 
@@ -145,6 +153,14 @@ class TurnRenderer:
             target.is_error = True
             target.output += f"\n\n{failure_text(event.error)}"
             await target.update()
+
+    async def on_escalation(self, event: Any) -> None:
+        """Hybrid's decision goes into the Draft step it judged (and the Refine step's header)."""
+        self.escalation_note = steps.escalation_markdown(event.escalation)
+        draft = self.finished_steps.get("draft")
+        if draft is not None:
+            draft.output += f"\n\n{self.escalation_note}"
+            await draft.update()
 
     async def on_done(self, event: Any) -> None:
         self.result = result = event.result
@@ -171,7 +187,10 @@ class TurnRenderer:
             return steps.compare_markdown(result.compared)
         if not result.answered_by_model:
             return escape_model_text(result.text) or "The documents do not contain anything about that."
-        return escape_model_text(result.text) or "*(the model returned no text)*"
+        text, legend = citations.annotated_answer(result.text, result.attribution)
+        if legend:
+            text += "\n\n" + " · ".join(legend)
+        return text or "*(the model returned no text)*"
 
     def chart(self, result: AnswerResult) -> list[cl.CustomElement]:
         if not result.answered_by_model:
@@ -195,8 +214,7 @@ class TurnRenderer:
         if result.compared:
             parts.append(steps.compare_schedule_note(result.compared))
         if result.escalation is not None:
-            verdict = "refined" if result.escalation.escalated else "kept the draft"
-            parts.append(f"**Escalation:** {verdict}: {escape_inline(result.escalation.reason)}")
+            parts.append(steps.escalation_markdown(result.escalation))
         step = new_step(steps.STEP_NAMES["metrics"], "tool", show_input=False)
         step.output = "\n\n".join(parts)
         await step.send()

@@ -1,8 +1,9 @@
 """Answer-pipeline events rendered as server-sent events for the browser page.
 
 Four event names reach the page: `token` (text as it arrives), `stage` (retrieval done, a model
-stage started or finished, with its metrics: `StageMetrics.to_json()`), `done` (the answer:
-`AnswerResult.to_json()`) and `error` (a readable message). Each answer event type maps to one
+stage started or finished, with its metrics: `StageMetrics.to_json()`; hybrid's escalation
+decision as stage "escalation", status "decided"), `done` (the answer: `AnswerResult.to_json()`,
+its `attribution` and `citations[].origin` included) and `error` (a readable message). Each answer event type maps to one
 small function.
 """
 
@@ -12,7 +13,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ragstage.answer import Done, Retrieved, StageFailed, StageFinished, StageStarted, Token, passage_json
+from ragstage.answer import (
+    Done,
+    EscalationDecided,
+    Retrieved,
+    StageFailed,
+    StageFinished,
+    StageStarted,
+    Token,
+    passage_json,
+)
 
 
 def sse(event: str, data: dict[str, Any]) -> str:
@@ -51,6 +61,10 @@ def _stage_failed(event: StageFailed) -> tuple[str, dict[str, Any]]:
     return "error", {"stage": event.stage, "message": str(event.error)}
 
 
+def _escalation(event: EscalationDecided) -> tuple[str, dict[str, Any]]:
+    return "stage", {"stage": "escalation", "status": "decided", **event.escalation.to_json()}
+
+
 def _done(event: Done) -> tuple[str, dict[str, Any]]:
     return "done", event.result.to_json()
 
@@ -61,6 +75,7 @@ RENDERERS: dict[type, Callable[[Any], tuple[str, dict[str, Any]]]] = {
     Token: _token,
     StageFinished: _stage_finished,
     StageFailed: _stage_failed,
+    EscalationDecided: _escalation,
     Done: _done,
 }
 

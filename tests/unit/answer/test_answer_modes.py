@@ -102,28 +102,41 @@ async def test_history_reaches_the_prompt(model, index, make_options) -> None:
     assert [m["content"] for m in model.calls[0].messages[1:3]] == ["What is ragstage?", "A chat assistant."]
 
 
-async def test_hybrid_refines_a_draft_that_cites_nothing(model, index, make_options) -> None:
+async def test_hybrid_refines_a_draft_the_sources_do_not_support(model, index, make_options) -> None:
     model.queue("slm", "It is a small model served locally by the app itself today.")
     model.queue("llm", REFINED)
     events = await _events(model, index, make_options(mode="hybrid"))
     assert _shape(events) == [
-        "Retrieved", "StageStarted:draft", "Token:draft", "StageFinished:draft",
+        "Retrieved", "StageStarted:draft", "Token:draft", "StageFinished:draft", "EscalationDecided",
         "StageStarted:refine", "Token:refine", "StageFinished:refine", "Done",
     ]
     result = events[-1].result
     assert result.text == REFINED and [c.n for c in result.citations] == [1, 2]
-    assert result.escalation.escalated and result.escalation.reason == "the draft cites no source"
+    assert result.escalation == next(e.escalation for e in events if type(e).__name__ == "EscalationDecided")
+    assert result.escalation.escalated and result.escalation.support_score == 0.0
+    assert result.escalation.reason == "only 0% of the draft's sentences are supported by the sources (< 75%)"
     assert [(s.stage, s.role) for s in result.metrics.stages] == [("draft", "slm"), ("refine", "llm")]
     refine_user = model.calls[1].messages[-1]["content"]
     assert "<draft>\nIt is a small model" in refine_user and '<source id="1"' in refine_user
 
 
-async def test_hybrid_keeps_a_good_draft_under_the_auto_policy(model, index, make_options) -> None:
+async def test_hybrid_keeps_a_supported_draft_under_the_auto_policy(model, index, make_options) -> None:
     model.queue("slm", DRAFT_OK)
     events = await _events(model, index, make_options(mode="hybrid"))
-    assert _shape(events) == ["Retrieved", "StageStarted:draft", "Token:draft", "StageFinished:draft", "Done"]
+    assert _shape(events) == ["Retrieved", "StageStarted:draft", "Token:draft", "StageFinished:draft",
+                              "EscalationDecided", "Done"]
     result = events[-1].result
-    assert result.text == DRAFT_OK and not result.escalation.escalated
+    assert result.text == DRAFT_OK and not result.escalation.escalated and result.escalation.support_score == 1.0
+
+
+async def test_hybrid_keeps_a_supported_draft_that_cites_nothing(model, index, make_options) -> None:
+    """Citing no [n] is no reason to escalate: attribution finds the passage anyway."""
+    draft = "SmolLM2-135M-Instruct is the embedded small model served by llama.cpp."
+    model.queue("slm", draft)
+    result = await answer("Which embedded model?", index=index, catalog=model, options=make_options(mode="hybrid"),
+                          stream_fn=model.stream_chat)
+    assert not result.escalation.escalated and [c.role for c in model.calls] == ["slm"]
+    assert [(c.n, c.origin) for c in result.citations] == [(1, "computed")]
     assert [c.role for c in model.calls] == ["slm"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ragstage.answer import SYSTEM_PROMPT, build_prompt
+from ragstage.answer.prompt import DEFAULT_PROMPT_STYLE
 from ragstage.knowledge import Chunk, Hit
 
 INJECTION = (
@@ -30,7 +31,7 @@ def test_injected_document_stays_inside_its_delimited_source_block() -> None:
     messages = prompt.as_list()
 
     assert [m["role"] for m in messages] == ["system", "user"]
-    assert messages[0]["content"] == SYSTEM_PROMPT
+    assert messages[0]["content"] == DEFAULT_PROMPT_STYLE.instruction
     assert "not instructions" in SYSTEM_PROMPT
     user = messages[1]["content"]
     blocks = source_blocks(user)
@@ -51,4 +52,4 @@ def test_injection_in_the_question_or_history_cannot_fake_a_source_or_a_turn() -
     everything = "\n".join(m["content"] for m in prompt.as_list())
     assert everything.lower().count("</source>") == 1
     assert "<|im_start|>" not in everything
-    assert prompt.as_list()[0]["content"] == SYSTEM_PROMPT
+    assert prompt.as_list()[0]["content"] == DEFAULT_PROMPT_STYLE.instruction

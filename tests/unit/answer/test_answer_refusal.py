@@ -55,9 +55,13 @@ def test_a_negation_after_the_opening_is_not_a_refusal():
 
 def test_escalation_and_evaluation_judge_a_refusal_the_same_way(make_options):
     """One detector: a draft evaluation counts as declined is a draft hybrid mode refines."""
-    from ragstage.answer import decide_escalation
+    from ragstage.answer import DraftSignals, decide_escalation
 
     options = make_options(mode="hybrid", escalation_policy="auto", escalation_min_draft_words=0)
+
+    def signals(text: str) -> DraftSignals:  # fully supported, and retrieval found a strong passage
+        return DraftSignals(text, support_score=1.0, source_count=2, top_score=options.escalation_strong_score)
+
     for text in REFUSALS:
-        assert decide_escalation(text + " [1]", 2, options).escalated, text
-    assert not decide_escalation("No data is sent to the cloud [1].", 2, options).escalated
+        assert decide_escalation(signals(text + " [1]"), options).escalated, text
+    assert not decide_escalation(signals("No data is sent to the cloud [1]."), options).escalated

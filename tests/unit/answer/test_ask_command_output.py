@@ -34,12 +34,25 @@ async def test_concurrent_compare_tokens_are_printed_one_stage_at_a_time(model, 
 
 
 async def test_the_summary_lists_cited_sources_and_metrics(model, index, make_options) -> None:
-    index.hits[0] = make_hit(1, "Manual text.", 9.0, source="manual.pdf", heading="Setup", page=4)
-    model.queue("slm", "See the manual [1].")
+    index.hits[0] = make_hit(1, "Press the red button to start the pump.", 9.0, source="manual.pdf", heading="Setup", page=4)
+    model.queue("slm", "Press the red button to start the pump [1].")
     events = await _run(model, index, make_options())
     assert isinstance(events[-1], Done) and any(isinstance(e, StageFinished) for e in events)
     out = io.StringIO()
     print_summary(events[-1].result, out)
     text = out.getvalue()
-    assert "[1] manual.pdf › Setup (p. 4)" in text
+    assert "Sources (cited by the model):\n  [1] manual.pdf › Setup (p. 4)" in text
+    assert "support score 100%" in text
     assert "answer (slm) · first token 5 ms" in text and "retrieval" in text
+
+
+async def test_the_summary_names_computed_citations_corrections_and_unsupported_sentences(model, index, make_options) -> None:
+    model.queue("slm", "Hybrid mode drafts with the SLM and refines with the LLM [1]. Bananas grow on tall trees.")
+    events = await _run(model, index, make_options())
+    out = io.StringIO()
+    print_summary(events[-1].result, out)
+    text = out.getvalue()
+    assert "Sources found by sentence attribution (the model did not cite them):\n  [2] doc2.md" in text
+    assert "corrected [1] -> [2]: \"Hybrid mode drafts" in text
+    assert 'unsupported by the sources: "Bananas grow on tall trees."' in text
+    assert "support score 50%" in text

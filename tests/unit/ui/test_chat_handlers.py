@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from ui_fakes import PAUSE, endpoint, new_page, result, simple_answer, stage_metrics
 
-from ragstage.answer import Done, Escalation, Retrieved, StageFailed, StageFinished, StageStarted, Token
+from ragstage.answer import Done, Escalation, EscalationDecided, Retrieved, StageFailed, StageFinished, StageStarted, Token
 from ragstage.models import ModelUnreachable
 from ragstage.ui import chat
 
@@ -91,13 +91,14 @@ async def test_hybrid_steps_arrive_in_order_with_their_content(page, runtime):
     hits = hits_for(runtime)
     draft = stage_metrics("draft", "slm", ttft_ms=300, total_ms=900)
     refine = stage_metrics("refine", "llm", ttft_ms=1500, total_ms=4000, completion=40)
+    decision = Escalation(True, "only 50% of the draft's sentences are supported by the sources (< 75%)", 0.5)
     runtime.play(
         Retrieved(hits, 3.5),
         StageStarted("draft", endpoint("slm")), Token("draft", "Short draft"), StageFinished("draft", draft, "Short draft"),
+        EscalationDecided(decision),
         StageStarted("refine", endpoint("llm")), Token("refine", "Refined answer [1]."),
         StageFinished("refine", refine, "Refined answer [1]."),
-        Done(result("q", "Refined answer [1].", hits, (draft, refine), mode="hybrid", cited=(1,),
-                    escalation=Escalation(True, "draft has 2 words, fewer than 12"))),
+        Done(result("q", "Refined answer [1].", hits, (draft, refine), mode="hybrid", cited=(1,), escalation=decision)),
     )
     await ask("What keeps small models factual?")
 
@@ -107,6 +108,9 @@ async def test_hybrid_steps_arrive_in_order_with_their_content(page, runtime):
     assert "What keeps small models factual?" in retrieval and f"{hits[0].score:.2f}" in retrieval and "3.5 ms" in retrieval
     assert "Short draft" in steps["Draft"]["output"] and "Qwen2.5-Coder-0.5B-Instruct" in steps["Draft"]["input"]
     assert "Refined answer" in steps["Refine"]["output"] and "Qwen2.5-Coder-1.5B-Instruct" in steps["Refine"]["input"]
+    why = "**Escalation:** refined by the LLM: only 50% of the draft's sentences are supported"
+    assert why in steps["Draft"]["output"] and "**draft support score:** 50%" in steps["Draft"]["output"]
+    assert why in steps["Refine"]["input"]  # the Refine step says why it ran
     metrics = steps["Metrics"]["output"]
     for expected in ("TTFT ms", "| Draft |", "| Refine |", "1,500", "4,000", "300 / 40 (reported)", "$0.0000", "refined"):
         assert expected in metrics
@@ -122,7 +126,7 @@ async def test_citations_become_side_elements_showing_the_escaped_passage(page, 
     assert [t["name"] for t in texts] == ["[1] guide.md"]
     assert texts[0]["display"] == "side"
     final = page.messages()[-1]["output"]
-    assert "**Sources:** [1] guide.md" in final
+    assert "**Cited by the model:** [1] guide.md" in final
     passage = texts[0]["content"]
     assert "guide.md" in passage and "Retrieval" in passage  # source and heading
     assert "<script>" not in passage and "&lt;script&gt;" in passage
@@ -135,7 +139,7 @@ async def test_an_answer_without_citations_still_offers_the_passages_it_was_give
     await ask("What keeps small models factual?")
     names = [e["name"] for e in page.of("send_element") if e["type"] == "text"]
     assert names == [f"[{h.rank}] {h.chunk.source}" for h in hits]
-    assert "none cited" in page.messages()[-1]["output"]
+    assert "none supports the answer" in page.messages()[-1]["output"]
 
 
 async def test_each_answer_adds_its_latency_to_the_session_chart(page, runtime):

@@ -40,8 +40,11 @@ async def test_stream_sends_tokens_stages_and_a_done_with_timings_and_citations(
     done = events[-1][1]
     assert done["text"] == "The code word is BLUEFALCON [1]."
     assert done["timings"]["ttft_ms"] == 5.0 and done["timings"]["total_ms"] > 0
-    assert [c["n"] for c in done["citations"]] == [1]
+    assert [(c["n"], c["origin"]) for c in done["citations"]] == [(1, "model")]
     assert "BLUEFALCON" in done["citations"][0]["text"]
+    (sentence,) = done["attribution"]["sentences"]  # the page gets which passage backs each sentence
+    assert sentence["supported"] and [c["n"] for c in sentence["citations"]] == [1]
+    assert done["attribution"]["support_score"] == 1.0
 
 
 async def test_pasted_context_becomes_the_sources_instead_of_the_knowledge_base(client, script):
@@ -64,6 +67,9 @@ async def test_hybrid_mode_streams_a_draft_by_the_slm_and_a_refine_by_the_llm(cl
     assert started[0] == ("draft", NAMES["slm"])
     assert all(stage in {"draft", "refine"} for stage, _ in started)
     assert events[-1][0] == "done" and events[-1][1]["mode"] == "hybrid"
+    (decided,) = [d for n, d in events if n == "stage" and d.get("stage") == "escalation"]
+    assert decided["status"] == "decided" and decided == {"stage": "escalation", "status": "decided",
+                                                          **events[-1][1]["escalation"]}
 
 
 async def test_max_tokens_is_honoured_but_capped_by_the_apps_setting(client, script, settings):
