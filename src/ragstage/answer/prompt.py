@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ragstage.answer.language import answer_language_instruction
 from ragstage.tokens import count_tokens, encoding
 
 if TYPE_CHECKING:
@@ -189,6 +190,7 @@ def build_prompt(
     """Answer prompt, or refine prompt when `draft` is given; never above `budget_tokens`
     (for budgets that leave room for the instructions and a quarter-budget question)."""
     system = SYSTEM_PROMPT if draft is None else REFINE_SYSTEM_PROMPT
+    system += answer_language_instruction(question)  # answer in the question's language (answer/language.py)
     question = truncate_to_tokens(neutralize(question.strip()), budget_tokens // 4)
     draft_text = None if draft is None else truncate_to_tokens(neutralize(draft.strip()), budget_tokens // 4)
     skeleton = [{"role": "system", "content": system}, {"role": "user", "content": _user_message(question, [], draft_text)}]
