@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import chainlit as cl
 
 from ragstage.ui.escaping import escape_document_text, escape_inline
+from ragstage.ui.locale import Locale, english
 
 if TYPE_CHECKING:
     from ragstage.answer import AnswerResult
@@ -54,29 +55,30 @@ def sources_to_show(result: AnswerResult) -> tuple[list[SourceRef], bool]:
     return [SourceRef(n, hit.chunk, hit.score) for n, hit in enumerate(result.prompt_sources, start=1)], False
 
 
-def passage_markdown(ref: SourceRef) -> str:
+def passage_markdown(ref: SourceRef, locale: Locale | None = None) -> str:
     """What the side panel shows: where the passage comes from, then its text, all escaped."""
+    t = (locale or english()).text
     chunk = ref.chunk
-    facts = [f"**Source:** {escape_inline(chunk.source)}"]
+    facts = [f"**{t('passage.source')}:** {escape_inline(chunk.source)}"]
     if chunk.heading:
-        facts.append(f"**Section:** {escape_inline(chunk.heading)}")
+        facts.append(f"**{t('passage.section')}:** {escape_inline(chunk.heading)}")
     if chunk.page is not None:
-        facts.append(f"**Page:** {chunk.page}")
+        facts.append(f"**{t('passage.page')}:** {chunk.page}")
     if chunk.language:
-        facts.append(f"**Language:** {escape_inline(chunk.language)}")
-    facts.append(f"**BM25 score:** {ref.score:.2f}")
+        facts.append(f"**{t('passage.language')}:** {escape_inline(chunk.language)}")
+    facts.append(f"**{t('passage.score')}:** {ref.score:.2f}")
     return "  \n".join(facts) + "\n\n---\n\n" + escape_document_text(chunk.text)
 
 
-def citation_elements(refs: list[SourceRef]) -> list[cl.Text]:
+def citation_elements(refs: list[SourceRef], locale: Locale | None = None) -> list[cl.Text]:
     return [
-        cl.Text(name=ref.element_name, content=passage_markdown(ref), display="side")
+        cl.Text(name=ref.element_name, content=passage_markdown(ref, locale), display="side")
         for ref in refs
     ]
 
 
-def sources_footer(refs: list[SourceRef], cited: bool) -> str:
+def sources_footer(refs: list[SourceRef], cited: bool, locale: Locale | None = None) -> str:
     if not refs:
         return ""
-    label = "Sources" if cited else "Passages given to the model (none cited)"
+    label = (locale or english()).text("answer.sources" if cited else "answer.sources_uncited")
     return f"\n\n**{label}:** " + " · ".join(ref.element_name for ref in refs)

@@ -19,6 +19,7 @@ from ragstage.models.roles import ROLES
 from ragstage.ui import citations, steps
 from ragstage.ui.chart import CHART_ELEMENT_NAME, chart_element, latency_points
 from ragstage.ui.escaping import escape_inline, escape_model_text
+from ragstage.ui.locale import Locale, english
 
 if TYPE_CHECKING:
     from ragstage.answer import AnswerResult
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 STEPPED_STAGES = {"draft", "refine"}  # hybrid: streamed inside their own steps
 COMPARED_STAGES = set(ROLES)  # compare: one message per model, its stage named after its role
-STOPPED_NOTE = "\n\n*(stopped)*"
-STOPPED_EARLY = "*(stopped before the model wrote anything)*"
 TOKEN_FLUSH_S = 0.05  # at most ~20 websocket frames a second per streamed target
 
 
@@ -39,15 +38,13 @@ def new_step(name: str, type: str, **options: Any) -> cl.Step:
     return cl.Step(name=name, type=type, parent_id=current.id if current else None, **options)
 
 
-def failure_text(error: BaseException | str) -> str:
+def failure_text(error: BaseException | str, locale: Locale | None = None) -> str:
     """A readable notice with what to do; model errors already say what to do themselves."""
+    locale = locale or english()
     text = str(error).strip() or type(error).__name__
     if isinstance(error, str) or type(error).__module__.startswith("ragstage"):
-        return f"**The answer could not be completed.** {escape_inline(text)}\n\nYour next question will try again."
-    return (
-        f"**Something went wrong while answering** ({type(error).__name__}). "
-        "Ask again; if it keeps happening, check the server log."
-    )
+        return locale.text("answer.failed", reason=escape_inline(text))
+    return locale.text("answer.crashed", error_type=type(error).__name__)
 
 
 @dataclass
@@ -60,6 +57,10 @@ class TurnRenderer:
     streamed: set[str] = field(default_factory=set)  # ids of messages the page already shows
     pending: dict[str, str] = field(default_factory=dict)  # stage -> tokens not yet sent
     flushed_at: dict[str, float] = field(default_factory=dict)  # stage -> loop time of last send
+
+    @property
+    def locale(self) -> Locale:
+        return self.session.locale
 
     def handlers(self) -> dict[type, Callable[[Any], Awaitable[None]]]:
         from ragstage.answer import Done, Retrieved, StageFailed, StageFinished, StageStarted, Token
@@ -80,25 +81,25 @@ class TurnRenderer:
                     continue
                 await handler(event)
         except asyncio.CancelledError:
-            await self.close_live(STOPPED_NOTE)
+            await self.close_live("\n\n" + self.locale.text("answer.stopped"))
             raise
         except Exception as err:
             log.exception("answer failed")
             await self.close_live("")
-            await cl.ErrorMessage(content=failure_text(err)).send()
+            await cl.ErrorMessage(content=failure_text(err, self.locale)).send()
         return self.result
 
     async def on_retrieved(self, event: Any) -> None:
-        step = new_step(steps.STEP_NAMES["retrieval"], "retrieval", show_input=False)
-        step.output = steps.retrieval_markdown(self.question, event.hits, event.retrieval_ms)
+        step = new_step(steps.step_name("retrieval", self.locale), "retrieval", show_input=False)
+        step.output = steps.retrieval_markdown(self.question, event.hits, event.retrieval_ms, self.locale)
         await step.send()
 
     async def on_stage_started(self, event: Any) -> None:
         label = escape_inline(event.endpoint.label()) if event.endpoint is not None else ""
         if event.stage in STEPPED_STAGES:
-            step = new_step(steps.STEP_NAMES[event.stage], "llm", show_input="markdown",
+            step = new_step(steps.step_name(event.stage, self.locale), "llm", show_input="markdown",
                             default_open=True, auto_collapse=True)
-            step.input = f"**Model:** {label}"
+            step.input = f"**{self.locale.text('step.model')}:** {label}"
             await step.send()
             self.live[event.stage] = step
         elif event.stage in COMPARED_STAGES:
@@ -129,9 +130,10 @@ class TurnRenderer:
         await self.flush(event.stage)
         target = self.live.pop(event.stage, None)
         if isinstance(target, cl.Step):
-            target.output = escape_model_text(event.text) or "*(no text)*"
-            seconds = event.metrics.timings.total_ms / 1000
-            target.output += f"\n\n*{event.metrics.usage.completion_tokens} tokens in {seconds:.1f} s*"
+            target.output = escape_model_text(event.text) or f"*{self.locale.text('step.no_text')}*"
+            done = self.locale.text("step.tokens_in_seconds", tokens=event.metrics.usage.completion_tokens,
+                                    seconds=f"{event.metrics.timings.total_ms / 1000:.1f}")
+            target.output += f"\n\n*{done}*"
             await target.update()
         elif isinstance(target, cl.Message):
             self.live[event.stage] = target  # messages are completed on Done, with their final text
@@ -143,7 +145,7 @@ class TurnRenderer:
         if isinstance(target, cl.Step):  # messages keep streaming state until Done
             del self.live[event.stage]
             target.is_error = True
-            target.output += f"\n\n{failure_text(event.error)}"
+            target.output += f"\n\n{failure_text(event.error, self.locale)}"
             await target.update()
 
     async def on_done(self, event: Any) -> None:
@@ -153,31 +155,31 @@ class TurnRenderer:
         partial = message.content if result.error and not result.text.strip() else ""
         if result.error and not partial.strip() and not result.text.strip() and not result.compared:
             self.live.clear()  # nothing was said: the error notice alone tells what to do
-            await cl.ErrorMessage(content=failure_text(result.error)).send()
+            await cl.ErrorMessage(content=failure_text(result.error, self.locale)).send()
             return
         refs, cited = citations.sources_to_show(result)
-        message.content = (partial or self.final_text(result)) + citations.sources_footer(refs, cited)
+        message.content = (partial or self.final_text(result)) + citations.sources_footer(refs, cited, self.locale)
         if result.answered_by_model:
-            message.content += f"\n\n**Latency this chat:** {CHART_ELEMENT_NAME}"
-        message.elements = [*citations.citation_elements(refs), *self.chart(result)]
+            message.content += "\n\n" + self.locale.text("answer.latency_chart", chart=CHART_ELEMENT_NAME)
+        message.elements = [*citations.citation_elements(refs, self.locale), *self.chart(result)]
         await self.show(message)
         self.live.clear()
         await self.send_metrics(result)
         if result.error:
-            await cl.ErrorMessage(content=failure_text(result.error)).send()
+            await cl.ErrorMessage(content=failure_text(result.error, self.locale)).send()
 
     def final_text(self, result: AnswerResult) -> str:
         if result.compared:
-            return steps.compare_markdown(result.compared)
-        if not result.answered_by_model:
-            return escape_model_text(result.text) or "The documents do not contain anything about that."
-        return escape_model_text(result.text) or "*(the model returned no text)*"
+            return steps.compare_markdown(result.compared, self.locale)
+        if not result.answered_by_model:  # the knowledge does not cover it: said in the reader's language
+            return self.locale.text("answer.not_covered")
+        return escape_model_text(result.text) or self.locale.text("answer.no_text")
 
     def chart(self, result: AnswerResult) -> list[cl.CustomElement]:
         if not result.answered_by_model:
             return []
         self.session.latency += latency_points(result, self.session.questions_asked)
-        return [chart_element(self.session.latency)]
+        return [chart_element(self.session.latency, self.locale)]
 
     async def finish_compared(self, result: AnswerResult) -> None:
         for sub in result.compared:
@@ -191,13 +193,14 @@ class TurnRenderer:
     async def send_metrics(self, result: AnswerResult) -> None:
         if not result.answered_by_model:
             return
-        parts = [steps.metrics_markdown(r.metrics) for r in (result.compared or (result,))]
+        t = self.locale.text
+        parts = [steps.metrics_markdown(r.metrics, self.locale) for r in (result.compared or (result,))]
         if result.compared:
-            parts.append(steps.compare_schedule_note(result.compared))
+            parts.append(steps.compare_schedule_note(result.compared, self.locale))
         if result.escalation is not None:
-            verdict = "refined" if result.escalation.escalated else "kept the draft"
-            parts.append(f"**Escalation:** {verdict}: {escape_inline(result.escalation.reason)}")
-        step = new_step(steps.STEP_NAMES["metrics"], "tool", show_input=False)
+            verdict = t("metrics.escalation_refined" if result.escalation.escalated else "metrics.escalation_kept")
+            parts.append(t("metrics.escalation", verdict=verdict, reason=escape_inline(result.escalation.reason)))
+        step = new_step(steps.step_name("metrics", self.locale), "tool", show_input=False)
         step.output = "\n\n".join(parts)
         await step.send()
 
@@ -211,7 +214,8 @@ class TurnRenderer:
                 await target.update()
             else:
                 said_something = bool(target.content.strip())
-                target.content = target.content + note if said_something or not note else STOPPED_EARLY
+                early = self.locale.text("answer.stopped_early")
+                target.content = target.content + note if said_something or not note else early
                 await self.show(target)
         self.live.clear()
 
