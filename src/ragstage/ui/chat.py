@@ -108,9 +108,9 @@ async def _index_attachments(
         uploads.SharedUploads(runtime.knowledge, runtime.settings.knowledge_dir) if persist
         else uploads.SessionUploads(session.writable_index(runtime.knowledge.index))
     )
-    outcomes = await uploads.index_uploads(elements, destination, runtime.settings)
+    outcomes = await uploads.index_uploads(elements, destination, runtime.settings, session.locale)
     session.uploads += [o.name for o in outcomes if o.indexed]
-    await cl.Message(content=uploads.uploads_markdown(outcomes, persist, question_follows)).send()
+    await cl.Message(content=uploads.uploads_markdown(outcomes, persist, question_follows, session.locale)).send()
 
 
 @limit_generations  # the same per-client and total limits as the browser page (ui/security.py)

@@ -98,7 +98,7 @@ async def resume_chat(thread: ThreadDict, store: ChatHistoryStore | None) -> Non
     files = [SimpleNamespace(name=u.name, path=str(store.storage.path_for(u.object_key)), type="file")
              for u in stored_uploads(thread)]
     destination = uploads.SessionUploads(session.writable_index(runtime.knowledge.index))
-    outcomes = [o for f in files for o in await uploads.index_uploads([f], destination, runtime.settings)]
+    outcomes = [o for f in files for o in await uploads.index_uploads([f], destination, runtime.settings, session.locale)]
     session.uploads += [o.name for o in outcomes if o.indexed]
     if any(not o.indexed for o in outcomes):
-        await cl.Message(content=uploads.uploads_markdown(outcomes, persisted=False)).send()
+        await cl.Message(content=uploads.uploads_markdown(outcomes, persisted=False, locale=session.locale)).send()

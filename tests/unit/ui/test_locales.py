@@ -146,3 +146,16 @@ async def test_the_override_wins_over_the_browser_for_the_whole_chat(ukrainian_p
     with serving(settings, knowledge_of(shared_index)):
         await chat.start_chat()
     assert ukrainian_page.messages()[-1]["output"].startswith("### ragstage 已就绪")
+
+
+async def test_upload_acknowledgements_are_in_the_readers_language(ukrainian_page, runtime, tmp_path):
+    note, empty = tmp_path / "нотатка.txt", tmp_path / "empty.txt"
+    note.write_text("Пором до острова відходить щогодини з восьмої ранку.", encoding="utf-8")
+    empty.write_bytes(b"")
+    files = [SimpleNamespace(name=p.name, path=str(p), mime="text/plain", type="file") for p in (note, empty)]
+    await chat.start_chat()
+    await chat.handle_message(SimpleNamespace(content="", elements=files))
+    shown = ukrainian_page.messages()[-1]["output"]
+    assert shown.startswith("**Додані файли** (доступні лише в цьому чаті):")
+    assert "- Проіндексовано **нотатка.txt**: фрагментів: 1 (txt)" in shown
+    assert "- Не вдалося використати **empty.txt**: файл порожній" in shown
