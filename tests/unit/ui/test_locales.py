@@ -157,5 +157,5 @@ async def test_upload_acknowledgements_are_in_the_readers_language(ukrainian_pag
     await chat.handle_message(SimpleNamespace(content="", elements=files))
     shown = ukrainian_page.messages()[-1]["output"]
     assert shown.startswith("**Додані файли** (доступні лише в цьому чаті):")
-    assert "- Проіндексовано **нотатка.txt**: фрагментів: 1 (txt)" in shown
+    assert "- Проіндексовано **нотатка.txt**: фрагментів\\: 1 (txt)" in shown  # ":" escaped for Markdown
     assert "- Не вдалося використати **empty.txt**: файл порожній" in shown
