@@ -10,6 +10,7 @@ import chainlit.server
 
 from ragstage.ui import chat, sign_in
 from ragstage.ui.files_folder import use_private_files_folder
+from ragstage.ui.locale import install_chainlit_translations
 from ragstage.ui.offline import install_offline_template
 from ragstage.ui.security import install_security
 from ragstage.ui.services import services
@@ -18,6 +19,7 @@ from ragstage.web import install_routes
 
 install_offline_template(chainlit.server)
 use_private_files_folder(chainlit.config, chainlit.server)
+install_chainlit_translations(chainlit.config)  # Chainlit's own strings in uk; RAGSTAGE_UI_LANGUAGE for all
 sign_in.install_sign_in()  # off unless RAGSTAGE_USERS_FILE is set; then chats persist and resume
 
 

@@ -1,6 +1,7 @@
 // Session latency chart: one bar per model call, coloured by model.
 // The solid part of a bar is the time to first token, the whole bar the total latency.
-// Props (injected globally by Chainlit): { title, points: [{message, stage, model, ttft_ms, total_ms}] }
+// Props (injected globally by Chainlit): { title, labels: {empty, description, legend} (the reader's
+// language, from ragstage's locale files), points: [{message, stage, model, ttft_ms, total_ms}] }
 
 const PALETTE = ["#4f46e5", "#f59e0b", "#10b981", "#ef4444", "#0ea5e9", "#a855f7"];
 const HEIGHT = 260;
@@ -22,8 +23,9 @@ function colourFor(models, model) {
 
 export default function LatencyChart() {
   const points = Array.isArray(props.points) ? props.points : [];
+  const labels = props.labels || {};
   if (points.length === 0) {
-    return <div className="text-muted-foreground p-2">No answers timed yet.</div>;
+    return <div className="text-muted-foreground p-2">{labels.empty || "No answers timed yet."}</div>;
   }
   const models = [...new Set(points.map((p) => p.model))];
   const maxMs = niceMax(Math.max(...points.map((p) => p.total_ms)));
@@ -37,7 +39,7 @@ export default function LatencyChart() {
       <div className="overflow-x-auto">
         <svg viewBox={`0 0 ${Math.max(width, MIN_WIDTH)} ${HEIGHT}`} width="100%"
              style={{ minWidth: Math.max(width, MIN_WIDTH) * 0.8, maxHeight: 360 }} className="text-foreground" role="img"
-             aria-label="Time to first token and total latency per model call">
+             aria-label={labels.description || "Time to first token and total latency per model call"}>
           {ticks.map((t) => (
             <g key={t}>
               <line x1={LEFT} x2={width} y1={y(t)} y2={y(t)} stroke="currentColor" strokeOpacity="0.15" />
@@ -76,7 +78,7 @@ export default function LatencyChart() {
         ))}
       </div>
       <div className="text-sm text-muted-foreground">
-        Solid: time to first token. Whole bar: total latency (seconds).
+        {labels.legend || "Solid: time to first token. Whole bar: total latency (seconds)."}
       </div>
     </div>
   );

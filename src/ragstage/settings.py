@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     llm_input_usd_per_mtok: float = Field(1.25, ge=0, description="Hypothetical cloud price of LLM input tokens.")
     llm_output_usd_per_mtok: float = Field(5.00, ge=0, description="Hypothetical cloud price of LLM output tokens.")
 
+    # --- interface -----------------------------------------------------------------------
+    ui_language: str = Field("", pattern=r"^([A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*)?$", description="Language of the chat's own text and of Chainlit's interface for every reader (`en`, `uk`, `zh-CN`: a file in `ragstage/ui/locales/`); empty: each reader's browser language.")
+
     # --- uploads -----------------------------------------------------------------------
     upload_max_mb: float = Field(10.0, gt=0, description="Largest accepted upload.")
     upload_max_files: int = Field(5, ge=1, description="Most files accepted in one message.")

@@ -10,7 +10,7 @@ from chat_driver import (
 )
 from e2e_server import screenshot
 
-from ragstage.ui.welcome import load_starters
+from ragstage.ui.locale import english
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,7 @@ def test_starter_question_streams_a_cited_answer_whose_chip_opens_the_passage(pa
     welcome = assistant_texts(page)[0]
     assert "SLM" in welcome and "LLM" in welcome and "documents" in welcome
     screenshot(page, "01-welcome")
-    starter = load_starters()[0]
+    starter = english().starters[0]
 
     page.get_by_role("button", name=starter.label).click()
     seen = watch_answer(page)

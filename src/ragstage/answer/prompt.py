@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ragstage.answer.language import answer_language_instruction
 from ragstage.tokens import count_tokens, encoding
 
 if TYPE_CHECKING:
@@ -259,6 +260,7 @@ def build_prompt(
     if not sources and draft is None:
         return _plain_prompt(question, history, budget_tokens=budget_tokens, history_turns=history_turns)
     system = style.instruction if draft is None else style.refine_instruction
+    system += answer_language_instruction(question)  # answer in the question's language (answer/language.py)
     question = truncate_to_tokens(neutralize(question.strip()), budget_tokens // 4)
     draft_text = None if draft is None else truncate_to_tokens(neutralize(draft.strip()), budget_tokens // 4)
 
@@ -286,7 +288,7 @@ def _plain_prompt(question: str, history: Sequence[tuple[str, str]], *, budget_t
                   history_turns: int) -> Prompt:  # fmt: skip
     """No sources: the plain instructions, recent history that fits, and the question."""
     question = truncate_to_tokens(neutralize(question.strip()), budget_tokens // 4)
-    system = {"role": "system", "content": PLAIN_SYSTEM_PROMPT}
+    system = {"role": "system", "content": PLAIN_SYSTEM_PROMPT + answer_language_instruction(question)}
     asked = {"role": "user", "content": question}
     recent = list(history)[-history_turns:] if history_turns > 0 else []
     past = _fit_history(recent, budget_tokens - count_prompt_tokens([system, asked]))

@@ -29,6 +29,7 @@ from ragstage.settings import Settings
 
 if TYPE_CHECKING:
     from ragstage.evaluation.bench import BenchConfig
+    from ragstage.evaluation.gold_languages import LanguageRun
     from ragstage.evaluation.gold_suite import GoldQuestion, GoldSuite
     from ragstage.evaluation.targets import BenchTarget
 
@@ -85,6 +86,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--limit", type=int, help="use only the first N questions")
     evaluate.add_argument("--sample", type=int, help="answer N questions drawn at random with --seed")
     evaluate.add_argument("--seed", type=int, default=7, help="seed of --sample (default 7)")
+    evaluate.add_argument("--lang", help="for a suite folder with one suite per language (passages.<lang>.jsonl): "
+                          "a language code, several comma-separated, or all")
     evaluate.add_argument("--max-tokens", type=int, help="tokens generated per answer (default: the setting)")
     _common(evaluate, "eval-out")
     evaluate.set_defaults(handler=run_eval_command)
@@ -201,6 +204,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
     modes = list(dict.fromkeys(modes))
     if args.suite is not None and args.suite.is_dir():
         return _gold_eval_command(args, modes)
+    if args.lang is not None:
+        raise UsageError("--lang needs --suite FOLDER holding one suite per language (passages.<lang>.jsonl)")
     settings = _settings(args.knowledge)
     try:
         cases = load_eval_suite(args.suite)
@@ -233,45 +238,62 @@ async def _eval(settings: Settings, modes: list[str], cases: list[EvalCase], arg
     return 0 if any(s.questions - s.errors for s in summaries) else 1
 
 
-def _gold_eval_command(args: argparse.Namespace, modes: list[str]) -> int:
-    from ragstage.evaluation.gold_suite import build_knowledge_folder, load_gold_suite
+def _gold_suites(args: argparse.Namespace) -> list[GoldSuite]:
+    from ragstage.evaluation.gold_suite import load_gold_suite, parse_languages, suite_languages
 
-    if args.knowledge is not None:
-        raise UsageError("--knowledge cannot be combined with a suite folder: its passages are the knowledge")
     try:
-        suite = load_gold_suite(args.suite)
+        languages = parse_languages(args.lang, suite_languages(args.suite)) if args.lang is not None else [None]
+        return [load_gold_suite(args.suite, lang) for lang in languages]
     except SuiteError as err:
         raise UsageError(str(err)) from None
-    questions = sample_cases(suite.questions, args.sample, args.seed)
-    questions = questions[: args.limit] if args.limit else questions
-    settings = Settings()
-    settings = settings.model_copy(update={"knowledge_dir": build_knowledge_folder(suite, settings.cache_dir)})
-    return asyncio.run(_gold_eval(settings, suite, modes, questions, args))
 
 
-async def _gold_eval(settings: Settings, suite: GoldSuite, modes: list[str], questions: list[GoldQuestion],
+def _gold_eval_command(args: argparse.Namespace, modes: list[str]) -> int:
+    if args.knowledge is not None:
+        raise UsageError("--knowledge cannot be combined with a suite folder: its passages are the knowledge")
+    suites = []
+    for suite in _gold_suites(args):
+        questions = sample_cases(suite.questions, args.sample, args.seed)
+        suites.append((suite, questions[: args.limit] if args.limit else questions))
+    return asyncio.run(_gold_eval(Settings(), suites, modes, args))
+
+
+def _gold_line(run: LanguageRun, ratios: dict[tuple[str, str], float | None]) -> list[str]:
+    lines = []
+    for s in run.summaries:
+        if s.total_ms is None or s.hit_at_5 is None:
+            lines.append(f"{run.lang} {s.mode}: {s.status}: {s.error}")
+            continue
+        ratio = ratios.get((run.lang, s.mode))
+        versus = f" ({ratio:.2f}x en)" if ratio is not None and run.lang != "en" else ""
+        escalated = f", escalated {100 * s.escalation_rate:.0f}%" if s.escalation_rate is not None else ""
+        lines.append(f"{run.lang} {s.mode}: {s.status}; hit@5 {100 * s.hit_at_5:.0f}%, contains gold "
+                     f"{100 * s.contains_gold:.0f}%{versus}, gold cited {100 * s.gold_cited:.0f}% "
+                     f"(model's own [n] {100 * s.gold_cited_by_model:.0f}%){escalated}, total mean "
+                     f"{s.total_ms.mean:.0f} ms, p95 {s.total_ms.p95:.0f} ms, ${s.cost_per_answer_usd:.6f}/answer")
+    return lines
+
+
+async def _gold_eval(settings: Settings, suites: list[tuple[GoldSuite, list[GoldQuestion]]], modes: list[str],
                      args: argparse.Namespace) -> int:
-    from ragstage.evaluation.gold_eval import run_gold_eval, summarize_gold
+    from ragstage.evaluation.gold_languages import relative_to_baseline, run_languages
     from ragstage.evaluation.gold_report import write_gold_report
     from ragstage.evaluation.reports import plain
-    from ragstage.runtime import Runtime
 
     max_tokens = args.max_tokens or settings.max_answer_tokens
-    with _progress(len(modes) * len(questions), "question") as bar:
-        async with await Runtime.start(settings, warm_roles=()) as runtime:
-            runs = await run_gold_eval(runtime, modes, questions, max_tokens, suite.lang,
-                                       lambda mode: (bar.set_postfix_str(mode), bar.update(1)))
-    summaries = [summarize_gold(run) for run in runs]
-    meta = {"suite": str(suite.folder), "lang": suite.lang, "knowledge": str(settings.knowledge_dir),
-            "suite_questions": len(suite.questions), "questions": len(questions), "sample": args.sample,
+    with _progress(len(modes) * sum(len(q) for _, q in suites), "question") as bar:
+        runs = await run_languages(settings, suites, modes, max_tokens,
+                                   lambda label: (bar.set_postfix_str(label), bar.update(1)))
+    first = runs[0]
+    meta = {"suite": str(first.suite.folder), "lang": first.lang,
+            "knowledge": str(first.knowledge),
+            "suite_questions": len(first.suite.questions), "questions": len(first.questions), "sample": args.sample,
             "seed": args.seed, "top_k": settings.top_k, "context_budget_tokens": settings.context_budget_tokens,
             "chunk_size_tokens": settings.chunk_size_tokens, "embedded_threads": settings.embedded_threads,
             "max_tokens": max_tokens, "modes": modes}
-    files = write_gold_report(args.out, runs, summaries, meta)
-    lines = [f"{s.mode}: {s.status}; hit@k {100 * s.hit_at_k:.0f}%, contains gold {100 * s.contains_gold:.0f}%, "
-             f"gold cited {100 * s.gold_cited:.0f}% (model's own [n] {100 * s.gold_cited_by_model:.0f}%)"
-             + (f", escalated {100 * s.escalation_rate:.0f}%" if s.escalation_rate is not None else "")
-             + f", total mean {s.total_ms.mean:.0f} ms, p95 {s.total_ms.p95:.0f} ms, ${s.cost_per_answer_usd:.6f}/answer"
-             if s.total_ms and s.hit_at_k is not None else f"{s.mode}: {s.status}: {s.error}" for s in summaries]
+    files = write_gold_report(args.out, runs, meta)
+    ratios = relative_to_baseline(runs)
+    lines = [line for run in runs for line in _gold_line(run, ratios)]
+    summaries = [s for run in runs for s in run.summaries]
     _print({"summary": plain(summaries), "files": files}, args.json, [*lines, f"report: {files['markdown']}"])
     return 0 if any(s.questions - s.errors for s in summaries) else 1

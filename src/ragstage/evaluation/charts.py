@@ -16,6 +16,7 @@ from matplotlib.figure import Figure  # noqa: E402  (the backend must be chosen 
 
 from ragstage.evaluation.bench_summary import TargetSummary  # noqa: E402
 from ragstage.evaluation.evaluate import ModeSummary  # noqa: E402
+from ragstage.evaluation.gold_eval import GoldSummary  # noqa: E402
 
 PART_LABELS = {
     "prep_ms": "prompt prep",
@@ -114,4 +115,38 @@ def quality_latency_chart(summaries: Sequence[ModeSummary], path: Path) -> Path 
     axes.set_xlim(0, 1.25 * max(s.total_ms.p50 / 1000 for s in rows) or 1.0)  # room for the labels
     axes.grid(alpha=0.3)
     axes.set_title("Quality vs latency", fontsize=14)
+    return _save(figure, path)
+
+
+LANGUAGE_METRICS = (("hit@5", "hit_at_5", "#8da0cb"), ("contains gold", "contains_gold", "#66c2a5"),
+                    ("gold cited", "gold_cited", "#fc8d62"))
+TARGET_SHARE_OF_ENGLISH = 0.8  # issue 17: contains gold in other languages >= 0.8x English
+
+
+def _language_axes(axes, rows: Sequence[GoldSummary]) -> None:  # type: ignore[no-untyped-def]
+    positions = range(len(rows))
+    for offset, (label, key, color) in enumerate(LANGUAGE_METRICS):
+        values = [100 * (getattr(s, key) or 0.0) for s in rows]
+        axes.bar([p + (offset - 1) * 0.27 for p in positions], values, width=0.27, color=color, label=label)
+    english = next((s.contains_gold for s in rows if s.lang == "en"), None)
+    if english:
+        axes.axhline(100 * TARGET_SHARE_OF_ENGLISH * english, color="#66c2a5", linestyle="--", linewidth=1.2,
+                     label=f"{TARGET_SHARE_OF_ENGLISH:.1f}x English contains gold")
+    axes.set_xticks(list(positions), [s.lang for s in rows], fontsize=12)
+    axes.set_ylim(0, 105)
+    axes.set_ylabel("% of questions", fontsize=12)
+    axes.set_title(f"{rows[0].mode}: per language", fontsize=14)
+    axes.legend(loc="lower left", fontsize=9, ncol=2)
+
+
+def language_chart(summaries: Sequence[GoldSummary], path: Path) -> Path | None:
+    """Per mode, one group of bars per language: retrieval hit@5, answers containing a gold
+    answer, answers citing the gold passage."""
+    modes = list(dict.fromkeys(s.mode for s in summaries if s.hit_at_5 is not None))
+    if not modes:
+        return None
+    figure = _figure(max(8.0, 1.0 + 0.9 * len({s.lang for s in summaries})), 4.5 * len(modes))
+    for number, mode in enumerate(modes, start=1):
+        _language_axes(figure.add_subplot(len(modes), 1, number),
+                       [s for s in summaries if s.mode == mode and s.hit_at_5 is not None])
     return _save(figure, path)

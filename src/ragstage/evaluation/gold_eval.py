@@ -31,9 +31,13 @@ class ShownPassage:
     text: str
 
 
+HIT_AT = 5  # retrieval is also scored at a fixed depth, whatever top-k the prompt used
+
+
 @dataclass(frozen=True)
 class GoldRecord:
     mode: str
+    lang: str  # the suite's language
     question_id: str
     question: str
     gold_answers: tuple[str, ...]
@@ -43,6 +47,7 @@ class GoldRecord:
     answered_by_model: bool
     retrieved_sources: tuple[str, ...]  # in rank order
     gold_rank: int | None  # rank of the gold passage's first chunk among the top-k, if retrieved
+    gold_in_top5: bool  # the gold passage is among the top HIT_AT hits (retrieval alone)
     shown: tuple[ShownPassage, ...]  # what the model was given, [1] first
     cited_sources: tuple[str, ...]  # of the answer's citations after attribution, in [n] order
     model_cited_sources: tuple[str, ...]  # of the model's own valid [n], in [n] order
@@ -63,7 +68,8 @@ def _model_cited(result: AnswerResult, shown: Sequence[Hit]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(shown[n - 1].chunk.source for n in numbers))
 
 
-def gold_record(mode: str, case: GoldQuestion, result: AnswerResult, lang: str) -> GoldRecord:
+def gold_record(mode: str, case: GoldQuestion, result: AnswerResult, lang: str,
+                top5_sources: Sequence[str] = ()) -> GoldRecord:
     shown = result.prompt_sources
     retrieved = tuple(hit.chunk.source for hit in result.hits)
     rank = next((hit.rank for hit in result.hits if hit.chunk.source == case.source), None)
@@ -71,9 +77,10 @@ def gold_record(mode: str, case: GoldQuestion, result: AnswerResult, lang: str) 
     model_cited = _model_cited(result, shown)
     metrics = result.metrics
     return GoldRecord(
-        mode=mode, question_id=case.question_id, question=case.question, gold_answers=case.answers,
+        mode=mode, lang=lang, question_id=case.question_id, question=case.question, gold_answers=case.answers,
         gold_source=case.source, answer=result.text, error=result.error,
         answered_by_model=result.answered_by_model, retrieved_sources=retrieved, gold_rank=rank,
+        gold_in_top5=case.source in top5_sources,
         shown=tuple(ShownPassage(n, h.chunk.chunk_id, h.chunk.source, h.chunk.text) for n, h in enumerate(shown, 1)),
         cited_sources=cited, model_cited_sources=model_cited,
         contains_gold=result.answered_by_model and contains_gold(result.text, case.answers, lang),
@@ -90,7 +97,8 @@ async def run_gold_eval(runtime: Runtime, modes: Sequence[str], questions: Seque
     """Every question in every mode, one answer at a time (2 cores: no overlap)."""
 
     def make_record(mode: str, case: GoldQuestion, result: AnswerResult) -> GoldRecord:
-        return gold_record(mode, case, result, lang)
+        top5 = [hit.chunk.source for hit in runtime.knowledge.index.search(case.question, HIT_AT)]
+        return gold_record(mode, case, result, lang, top5)
 
     return await run_eval(runtime, modes, questions, max_tokens, answer_done, make_record)
 
@@ -98,11 +106,13 @@ async def run_gold_eval(runtime: Runtime, modes: Sequence[str], questions: Seque
 @dataclass(frozen=True)
 class GoldSummary:
     mode: str
+    lang: str
     status: str
     error: str | None
     models: dict[str, str]
     questions: int
     errors: int
+    hit_at_5: float | None  # gold passage among the top 5 hits (HIT_AT)
     hit_at_k: float | None  # gold passage among the retrieved top-k
     gold_shown: float | None  # gold passage among the passages in the prompt
     contains_gold: float | None
@@ -123,12 +133,13 @@ def _precision(cited: Sequence[str], gold: str) -> float | None:
     return sum(source == gold for source in cited) / len(cited) if cited else None
 
 
-def summarize_gold(run: ModeRun) -> GoldSummary:
+def summarize_gold(run: ModeRun, lang: str = "en") -> GoldSummary:
     records: Sequence[GoldRecord] = run.records
     done = [r for r in records if not r.error]
     return GoldSummary(
-        mode=run.mode, status=run.status, error=run.error, models=run.models,
-        questions=len(records), errors=len(records) - len(done),
+        mode=run.mode, lang=lang, status=run.status, error=run.error,
+        models=run.models, questions=len(records), errors=len(records) - len(done),
+        hit_at_5=mean(r.gold_in_top5 for r in records),
         hit_at_k=mean(r.gold_rank is not None for r in records),
         gold_shown=mean(any(p.source == r.gold_source for p in r.shown) for r in records),
         contains_gold=mean(r.contains_gold for r in records),

@@ -66,17 +66,38 @@ class GoldSuite:
     content_sha256: str  # of the passages file: names the built knowledge folder
 
 
+def suite_languages(folder: Path) -> tuple[str, ...]:
+    """The languages of a per-language folder (a `passages.<lang>.jsonl` with its `qa.<lang>.jsonl`),
+    English first, then alphabetical; () for a single-language folder."""
+    found = {p.name.split(".")[1] for p in folder.glob("passages.*.jsonl") if p.name.count(".") == 2}
+    found = {lang for lang in found if (folder / f"qa.{lang}.jsonl").is_file()}
+    return tuple(sorted(found, key=lambda lang: (lang != "en", lang)))
+
+
+def parse_languages(value: str, available: Sequence[str]) -> list[str]:
+    """`--lang`: one code, several comma-separated, or `all` -> the languages to run, in the
+    folder's order (English first: the others are compared with it)."""
+    if not available:
+        raise SuiteError("--lang needs a folder with one suite per language (passages.<lang>.jsonl + qa.<lang>.jsonl)")
+    wanted = [part.strip().lower() for part in value.split(",") if part.strip()]
+    if not wanted:
+        raise SuiteError(f"--lang is empty; choose from {', '.join(available)} or all")
+    if "all" in wanted:
+        return list(available)
+    unknown = [lang for lang in wanted if lang not in available]
+    if unknown:
+        raise SuiteError(f"no suite for language {', '.join(unknown)}; this folder has {', '.join(available)} (or all)")
+    return [lang for lang in available if lang in wanted]
+
+
 def _suite_files(folder: Path, lang: str | None) -> tuple[Path, Path]:
     if lang is not None:
         return folder / f"passages.{lang}.jsonl", folder / f"qa.{lang}.jsonl"
     passages, questions = folder / "passages.jsonl", folder / "qa.jsonl"
-    if not passages.is_file():
-        per_language = sorted(p.name.split(".")[1] for p in folder.glob("passages.*.jsonl"))
-        if per_language:
-            raise SuiteError(
-                f"{folder} holds one suite per language ({', '.join(per_language)}); "
-                "choose one language (per-language runs are not available from the command line yet)"
-            )
+    per_language = suite_languages(folder)
+    if not passages.is_file() and per_language:
+        raise SuiteError(f"{folder} holds one suite per language ({', '.join(per_language)}); "
+                         "choose with --lang (a code, several comma-separated, or all)")
     return passages, questions
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+import regex
 from collections.abc import Iterable
 
 from ragstage.knowledge.analyzer import analyze
@@ -17,7 +19,9 @@ _CITATION_MARK = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 _WORD = re.compile(r"\w+(?:['\u2019.,\-]\w+)*")
-_NOT_WORD = re.compile(r"[\W_]+")
+# Letters, digits and combining marks are kept: Python's \w has no marks, so Devanagari or
+# Thai vowel signs would be "punctuation" and cut words apart ("दिल्ली" -> "द ल ल").
+_NOT_WORD = regex.compile(r"[^\w\p{M}]+|_+")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
 def strip_citations(text: str) -> str:

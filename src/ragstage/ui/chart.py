@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import chainlit as cl
 
+from ragstage.ui.locale import Locale, english
 from ragstage.ui.steps import short_model_label
 
 if TYPE_CHECKING:
@@ -40,10 +41,12 @@ def latency_points(result: AnswerResult, message: int) -> list[LatencyPoint]:
     ]
 
 
-def chart_element(points: list[LatencyPoint]) -> cl.CustomElement:
+def chart_element(points: list[LatencyPoint], locale: Locale | None = None) -> cl.CustomElement:
     recent = points[-_MAX_POINTS:]
+    t = (locale or english()).text
+    labels = {key: t(f"chart.{key}") for key in ("empty", "description", "legend")}
     return cl.CustomElement(
         name=CHART_ELEMENT_NAME,
-        props={"title": "Latency per model call (this chat)", "points": [asdict(p) for p in recent]},
+        props={"title": t("chart.title"), "labels": labels, "points": [asdict(p) for p in recent]},
         display="side",
     )

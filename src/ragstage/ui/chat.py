@@ -21,7 +21,8 @@ from ragstage.ui.escaping import escape_inline
 from ragstage.ui.files_folder import ensure_files_folder
 from ragstage.ui.security import limit_generations
 from ragstage.ui.services import services
-from ragstage.ui.session import ChatSession, current_session, store_session
+from ragstage.ui.locale import choose_locale
+from ragstage.ui.session import ChatSession, browser_language, current_session, reader_locale, store_session
 from ragstage.ui.turn import TurnRenderer, failure_text
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
-STARTING_TEXT = "Starting ragstage: loading the knowledge base and the models..."
 
 
 def guarded(handler: Handler) -> Handler:
@@ -44,7 +44,7 @@ def guarded(handler: Handler) -> Handler:
             raise
         except Exception as err:
             log.exception("%s failed", handler.__name__)
-            await cl.ErrorMessage(content=failure_text(err)).send()
+            await cl.ErrorMessage(content=failure_text(err, reader_locale())).send()
             return None
 
     return wrapper  # type: ignore[return-value]
@@ -53,30 +53,32 @@ def guarded(handler: Handler) -> Handler:
 async def _session(runtime: Runtime) -> ChatSession:
     session = current_session()
     if session is None:
-        session = ChatSession(values=settings_panel.default_values(runtime.settings))
+        locale = choose_locale(browser_language(), runtime.settings.ui_language)
+        session = ChatSession(values=settings_panel.default_values(runtime.settings), locale=locale)
         store_session(session)
     return session
 
 
 @guarded
 async def start_chat() -> None:
-    notice = cl.Message(content=STARTING_TEXT)
+    early = reader_locale(services().settings())  # before the runtime: its settings may not be read yet
+    notice = cl.Message(content=early.text("chat.starting"))
     await notice.send()
     try:
         runtime = await services().runtime()
     except Exception as err:  # a broken knowledge folder or model set-up: say so, keep the page usable
         log.exception("ragstage could not start")
-        notice.content = (f"**ragstage could not start:** {escape_inline(str(err) or type(err).__name__)}\n\n"
-                          "Fix the cause shown in the server log, then open a new chat to try again.")
+        notice.content = early.text("chat.could_not_start", error=escape_inline(str(err) or type(err).__name__))
         await notice.update()
         return
     session = await _session(runtime)
     session.folder_problems_seen = frozenset(runtime.knowledge.report.skipped)  # the welcome lists them
-    found = welcome.known_endpoints(runtime)
+    found = welcome.known_endpoints(runtime, session.locale)
     endpoints = {role: value for role, value in found.items() if not isinstance(value, str)}
-    await cl.ChatSettings(settings_panel.settings_widgets(runtime.settings, endpoints, session.values)).send()
-    notice.content = welcome.start_markdown(runtime, found)
-    notice.actions = welcome.starter_actions(welcome.load_starters())
+    await cl.ChatSettings(settings_panel.settings_widgets(runtime.settings, endpoints, session.values,
+                                                          session.locale)).send()
+    notice.content = welcome.start_markdown(runtime, found, session.locale)
+    notice.actions = welcome.starter_actions(welcome.starters(session.locale))
     await notice.update()
 
 
@@ -106,9 +108,9 @@ async def _index_attachments(
         uploads.SharedUploads(runtime.knowledge, runtime.settings.knowledge_dir) if persist
         else uploads.SessionUploads(session.writable_index(runtime.knowledge.index))
     )
-    outcomes = await uploads.index_uploads(elements, destination, runtime.settings)
+    outcomes = await uploads.index_uploads(elements, destination, runtime.settings, session.locale)
     session.uploads += [o.name for o in outcomes if o.indexed]
-    await cl.Message(content=uploads.uploads_markdown(outcomes, persist, question_follows)).send()
+    await cl.Message(content=uploads.uploads_markdown(outcomes, persist, question_follows, session.locale)).send()
 
 
 @limit_generations  # the same per-client and total limits as the browser page (ui/security.py)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import chainlit as cl
 
 from ragstage.ui.escaping import escape_document_text, escape_inline, escape_model_text
+from ragstage.ui.locale import Locale, english
 
 if TYPE_CHECKING:
     from ragstage.answer import AnswerResult
@@ -28,16 +29,6 @@ if TYPE_CHECKING:
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9 ._-]+")
 _MAX_NAME_CHARS = 48
 _MARK_GROUP = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-
-# What the reader is told (one place, for translation).
-LABEL_MODEL_CITED = "Cited by the model"
-LABEL_COMPUTED = "Found by ragstage (the model did not cite them)"
-LABEL_NONE_CITED = "Passages given to the model (none supports the answer)"
-UNSUPPORTED_MARK = "⚠ *unsupported*"
-LEGEND_COMPUTED = "*italic [n]*: found by ragstage"
-LEGEND_REJECTED = "~~[n]~~: the model's citation, not supported by that passage"
-LEGEND_UNSUPPORTED = "⚠ *unsupported*: no passage given to the model supports that sentence"
-ORIGIN_TEXT = {"model": "the model", "computed": "ragstage (sentence attribution; the model wrote no [n] for it)"}
 
 
 @dataclass(frozen=True)
@@ -124,40 +115,42 @@ def _quote(sentence: str) -> str:
     return f"“{escape_inline(sentence)}”"
 
 
-def passage_markdown(ref: SourceRef) -> str:
+def passage_markdown(ref: SourceRef, locale: Locale | None = None) -> str:
     """What the side panel shows: where the passage comes from, who cited it and for which
     answer sentences, then its text with the supporting sentences highlighted, all escaped."""
+    t = (locale or english()).text
     chunk = ref.chunk
-    facts = [f"**Source:** {escape_inline(chunk.source)}"]
+    facts = [f"**{t('passage.source')}:** {escape_inline(chunk.source)}"]
     if chunk.heading:
-        facts.append(f"**Section:** {escape_inline(chunk.heading)}")
+        facts.append(f"**{t('passage.section')}:** {escape_inline(chunk.heading)}")
     if chunk.page is not None:
-        facts.append(f"**Page:** {chunk.page}")
+        facts.append(f"**{t('passage.page')}:** {chunk.page}")
     if chunk.language:
-        facts.append(f"**Language:** {escape_inline(chunk.language)}")
-    facts.append(f"**BM25 score:** {ref.score:.2f}")
+        facts.append(f"**{t('passage.language')}:** {escape_inline(chunk.language)}")
+    facts.append(f"**{t('passage.score')}:** {ref.score:.2f}")
     if ref.origin is not None:
-        facts.append(f"**Cited by:** {ORIGIN_TEXT.get(ref.origin, escape_inline(ref.origin))}")
+        facts.append(f"**{t('passage.cited_by')}:** {t('passage.origin_' + ref.origin)}")
     if ref.supports:
-        facts.append("**Supports:** " + " · ".join(_quote(sentence) for sentence in ref.supports))
+        facts.append(f"**{t('passage.supports')}:** " + " · ".join(_quote(sentence) for sentence in ref.supports))
     return "  \n".join(facts) + "\n\n---\n\n" + highlighted_passage(chunk.text, ref.highlights)
 
 
-def citation_elements(refs: list[SourceRef]) -> list[cl.Text]:
+def citation_elements(refs: list[SourceRef], locale: Locale | None = None) -> list[cl.Text]:
     return [
-        cl.Text(name=ref.element_name, content=passage_markdown(ref), display="side")
+        cl.Text(name=ref.element_name, content=passage_markdown(ref, locale), display="side")
         for ref in refs
     ]
 
 
-def sources_footer(refs: list[SourceRef], cited: bool) -> str:
+def sources_footer(refs: list[SourceRef], cited: bool, locale: Locale | None = None) -> str:
     """The chips, under a label saying who cited them."""
     if not refs:
         return ""
+    t = (locale or english()).text
     if not cited:
-        return f"\n\n**{LABEL_NONE_CITED}:** " + " · ".join(ref.element_name for ref in refs)
+        return f"\n\n**{t('answer.sources_uncited')}:** " + " · ".join(ref.element_name for ref in refs)
     lines = []
-    for origin, label in (("model", LABEL_MODEL_CITED), ("computed", LABEL_COMPUTED)):
+    for origin, label in (("model", t("answer.sources_model")), ("computed", t("answer.sources_computed"))):
         names = [ref.element_name for ref in refs if ref.origin == origin]
         if names:
             lines.append(f"**{label}:** " + " · ".join(names))
@@ -175,26 +168,29 @@ def _struck_marks(text: str, rejected: tuple[int, ...]) -> str:
     return "".join(out) + escape_model_text(text[cursor:])
 
 
-def annotated_answer(text: str, attribution: Attribution | None) -> tuple[str, tuple[str, ...]]:
+def annotated_answer(text: str, attribution: Attribution | None,
+                     locale: Locale | None = None) -> tuple[str, tuple[str, ...]]:
     """The answer as the chat shows it when it is complete: escaped model text, computed marks
     added in italics after their sentence, rejected marks struck, unsupported sentences flagged.
     Returns the Markdown and the legend lines for the marks that appear."""
     if attribution is None:
         return escape_model_text(text), ()
+    t = (locale or english()).text
     out, cursor, used = [], 0, set()
     for sentence in attribution.sentences:
         span = sentence.span
         out.append(escape_model_text(text[cursor:span.start]))
         out.append(_struck_marks(span.text, sentence.rejected) if sentence.rejected else escape_model_text(span.text))
-        used |= {LEGEND_REJECTED} if sentence.rejected else set()
+        used |= {"answer.legend_rejected"} if sentence.rejected else set()
         computed = [c.n for c in sentence.citations if c.origin == "computed"]
         if computed:
             out.append(" *[" + ", ".join(str(n) for n in computed) + "]*")
-            used.add(LEGEND_COMPUTED)
+            used.add("answer.legend_computed")
         if sentence.is_claim and not sentence.supported:
-            out.append(f" {UNSUPPORTED_MARK}")
-            used.add(LEGEND_UNSUPPORTED)
+            out.append(f" {t('answer.unsupported_mark')}")
+            used.add("answer.legend_unsupported")
         cursor = span.end
     out.append(escape_model_text(text[cursor:]))
-    legend = tuple(line for line in (LEGEND_COMPUTED, LEGEND_REJECTED, LEGEND_UNSUPPORTED) if line in used)
+    legend = tuple(t(key) for key in ("answer.legend_computed", "answer.legend_rejected", "answer.legend_unsupported")
+                   if key in used)
     return "".join(out), legend

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ragstage.ui.escaping import escape_inline
+from ragstage.ui.locale import Locale, english
 
 if TYPE_CHECKING:
     from ragstage.ui.session import ChatSession
@@ -17,20 +18,22 @@ if TYPE_CHECKING:
 MAX_LISTED = 5
 
 
-def problem_text(knowledge: Any, path: str, reason: str) -> str:
-    kept = "its previous version is still used" if knowledge.index.chunks_of(path) else "not searchable"
-    return f"**{escape_inline(path)}**: {escape_inline(reason)} ({kept})"
+def problem_text(knowledge: Any, path: str, reason: str, locale: Locale | None = None) -> str:
+    """The file and why it could not be read (the reason comes from the knowledge package, in English)."""
+    kept = "folder.previous_version_used" if knowledge.index.chunks_of(path) else "folder.not_searchable"
+    return f"**{escape_inline(path)}**: {escape_inline(reason)} ({(locale or english()).text(kept)})"
 
 
-def problems_markdown(knowledge: Any) -> str:
+def problems_markdown(knowledge: Any, locale: Locale | None = None) -> str:
     """For the welcome message: which files could not be indexed, and why ("" when none)."""
+    locale = locale or english()
     problems = sorted(knowledge.report.skipped)
     if not problems:
         return ""
-    lines = [f"\n{len(problems)} file(s) in the knowledge folder could not be indexed:"]
-    lines += [f"- {problem_text(knowledge, path, reason)}" for path, reason in problems[:MAX_LISTED]]
+    lines = ["\n" + locale.text("folder.problems", count=len(problems))]
+    lines += [f"- {problem_text(knowledge, path, reason, locale)}" for path, reason in problems[:MAX_LISTED]]
     if len(problems) > MAX_LISTED:
-        lines.append(f"- and {len(problems) - MAX_LISTED} more (listed in the server log)")
+        lines.append("- " + locale.text("folder.more_problems", count=len(problems) - MAX_LISTED))
     return "\n".join(lines)
 
 
@@ -41,5 +44,6 @@ def new_problems_notice(session: ChatSession, knowledge: Any) -> str | None:
     session.folder_problems_seen = current
     if not new:
         return None
-    more = f" (and {len(new) - 1} more)" if len(new) > 1 else ""
-    return f"Knowledge folder: {problem_text(knowledge, *new[0])}{more}."
+    locale = session.locale
+    more = locale.text("folder.new_problem_more", count=len(new) - 1) if len(new) > 1 else ""
+    return locale.text("folder.new_problem", problem=problem_text(knowledge, *new[0], locale), more=more)

@@ -15,8 +15,9 @@ import chainlit as cl
 from chainlit.types import ThreadDict
 
 from ragstage.ui import settings_panel, uploads, welcome
+from ragstage.ui.locale import answer_footer_markers, choose_locale
 from ragstage.ui.services import services
-from ragstage.ui.session import ChatSession, store_session
+from ragstage.ui.session import ChatSession, browser_language, store_session
 
 if TYPE_CHECKING:
     from ragstage.ui.history_store import ChatHistoryStore
@@ -52,7 +53,8 @@ def thread_chat_settings(thread: ThreadDict) -> dict[str, Any]:
     return dict(settings) if isinstance(settings, dict) else {}
 
 
-_ANSWER_FOOTERS = ("\n\n**Sources:**", "\n\n**Passages given", "\n\n**Latency this chat:**")
+# The lines the chat adds under an answer, in every shipped language (ui/locales/).
+_ANSWER_FOOTERS = tuple(f"\n\n{marker}" for marker in answer_footer_markers())
 
 
 def _answer_text(output: str) -> str:
@@ -85,18 +87,18 @@ async def resume_chat(thread: ThreadDict, store: ChatHistoryStore | None) -> Non
     its recent turns come back, so the next question is answered as if the chat never paused."""
     runtime = await services().runtime()
     values = settings_panel.parse_values(settings_panel.default_values(runtime.settings), thread_chat_settings(thread))
-    session = ChatSession(values=values)
+    session = ChatSession(values=values, locale=choose_locale(browser_language(), runtime.settings.ui_language))
     for question, answer in chat_turns(thread):
         session.remember(question, answer, runtime.settings.history_turns)
     store_session(session)
     endpoints = {r: e for r, e in welcome.known_endpoints(runtime).items() if not isinstance(e, str)}
-    await cl.ChatSettings(settings_panel.settings_widgets(runtime.settings, endpoints, values)).send()
+    await cl.ChatSettings(settings_panel.settings_widgets(runtime.settings, endpoints, values, session.locale)).send()
     if store is None or not stored_uploads(thread) or runtime.settings.uploads_persist:
         return  # persisted uploads are already part of the shared knowledge folder
     files = [SimpleNamespace(name=u.name, path=str(store.storage.path_for(u.object_key)), type="file")
              for u in stored_uploads(thread)]
     destination = uploads.SessionUploads(session.writable_index(runtime.knowledge.index))
-    outcomes = [o for f in files for o in await uploads.index_uploads([f], destination, runtime.settings)]
+    outcomes = [o for f in files for o in await uploads.index_uploads([f], destination, runtime.settings, session.locale)]
     session.uploads += [o.name for o in outcomes if o.indexed]
     if any(not o.indexed for o in outcomes):
-        await cl.Message(content=uploads.uploads_markdown(outcomes, persisted=False)).send()
+        await cl.Message(content=uploads.uploads_markdown(outcomes, persisted=False, locale=session.locale)).send()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 
 if TYPE_CHECKING:
     from ragstage.runtime import Runtime
+    from ragstage.settings import Settings
 
 
 _background: set[asyncio.Task] = set()  # tasks kept referenced until they end
@@ -43,6 +44,18 @@ class ChatServices:
                 if self._runtime is None:
                     self._runtime = await self._start_runtime()
         return self._runtime
+
+    def settings(self) -> Settings | None:
+        """The runtime's settings once it started; before, read now (None when they are invalid:
+        starting the runtime reports why)."""
+        if self._runtime is not None:
+            return self._runtime.settings
+        from ragstage.settings import Settings
+
+        try:
+            return Settings()
+        except ValueError:
+            return None
 
     async def aclose(self) -> None:
         for task in list(_background):

@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import chainlit as cl
+from chainlit.context import ChainlitContextException, context
 
 from ragstage.ui.chart import LatencyPoint
+from ragstage.ui.locale import Locale, choose_locale, english
 
 if TYPE_CHECKING:
     from ragstage.knowledge import ChunkIndex, SessionIndex
+    from ragstage.settings import Settings
 
 _SESSION_KEY = "ragstage"
 
@@ -29,6 +32,7 @@ class ChatSession:
     own_index: SessionIndex | None = None
     questions_asked: int = 0
     folder_problems_seen: frozenset[tuple[str, str]] = frozenset()  # knowledge-folder files already reported
+    locale: Locale = field(default_factory=english)  # the language of the app's own text in this chat
 
     def index(self, shared: ChunkIndex) -> ChunkIndex:
         return self.own_index.current() if self.own_index is not None else shared
@@ -51,3 +55,21 @@ def current_session() -> ChatSession | None:
 
 def store_session(session: ChatSession) -> None:
     cl.user_session.set(_SESSION_KEY, session)
+
+
+def browser_language() -> str | None:
+    """The reader's browser language: Chainlit keeps the first tag of the page's Accept-Language
+    header (`uk-UA`), the same preference its own interface follows; None outside a chat."""
+    try:
+        return getattr(context.session, "language", None)
+    except ChainlitContextException:  # outside a chat (a background task): no reader to ask
+        return None
+
+
+def reader_locale(settings: Settings | None = None) -> Locale:
+    """This chat's language, or for a chat not set up yet, the one it will get (without
+    `settings`, as if RAGSTAGE_UI_LANGUAGE were unset: for error notices before start-up)."""
+    session = current_session()
+    if session is not None:
+        return session.locale
+    return choose_locale(browser_language(), settings.ui_language if settings is not None else "")

@@ -19,6 +19,7 @@ from ragstage.models.roles import ROLES
 from ragstage.ui import citations, steps
 from ragstage.ui.chart import CHART_ELEMENT_NAME, chart_element, latency_points
 from ragstage.ui.escaping import escape_inline, escape_model_text
+from ragstage.ui.locale import Locale, english
 
 if TYPE_CHECKING:
     from ragstage.answer import AnswerResult
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 STEPPED_STAGES = {"draft", "refine"}  # hybrid: streamed inside their own steps
 COMPARED_STAGES = set(ROLES)  # compare: one message per model, its stage named after its role
-STOPPED_NOTE = "\n\n*(stopped)*"
-STOPPED_EARLY = "*(stopped before the model wrote anything)*"
 TOKEN_FLUSH_S = 0.05  # at most ~20 websocket frames a second per streamed target
 
 
@@ -39,15 +38,13 @@ def new_step(name: str, type: str, **options: Any) -> cl.Step:
     return cl.Step(name=name, type=type, parent_id=current.id if current else None, **options)
 
 
-def failure_text(error: BaseException | str) -> str:
+def failure_text(error: BaseException | str, locale: Locale | None = None) -> str:
     """A readable notice with what to do; model errors already say what to do themselves."""
+    locale = locale or english()
     text = str(error).strip() or type(error).__name__
     if isinstance(error, str) or type(error).__module__.startswith("ragstage"):
-        return f"**The answer could not be completed.** {escape_inline(text)}\n\nYour next question will try again."
-    return (
-        f"**Something went wrong while answering** ({type(error).__name__}). "
-        "Ask again; if it keeps happening, check the server log."
-    )
+        return locale.text("answer.failed", reason=escape_inline(text))
+    return locale.text("answer.crashed", error_type=type(error).__name__)
 
 
 @dataclass
@@ -62,6 +59,10 @@ class TurnRenderer:
     flushed_at: dict[str, float] = field(default_factory=dict)  # stage -> loop time of last send
     finished_steps: dict[str, cl.Step] = field(default_factory=dict)  # stage -> its completed step
     escalation_note: str = ""  # hybrid: why the draft was (not) refined, with its support score
+
+    @property
+    def locale(self) -> Locale:
+        return self.session.locale
 
     def handlers(self) -> dict[type, Callable[[Any], Awaitable[None]]]:
         from ragstage.answer import (
@@ -85,25 +86,25 @@ class TurnRenderer:
                     continue
                 await handler(event)
         except asyncio.CancelledError:
-            await self.close_live(STOPPED_NOTE)
+            await self.close_live("\n\n" + self.locale.text("answer.stopped"))
             raise
         except Exception as err:
             log.exception("answer failed")
             await self.close_live("")
-            await cl.ErrorMessage(content=failure_text(err)).send()
+            await cl.ErrorMessage(content=failure_text(err, self.locale)).send()
         return self.result
 
     async def on_retrieved(self, event: Any) -> None:
-        step = new_step(steps.STEP_NAMES["retrieval"], "retrieval", show_input=False)
-        step.output = steps.retrieval_markdown(self.question, event.hits, event.retrieval_ms)
+        step = new_step(steps.step_name("retrieval", self.locale), "retrieval", show_input=False)
+        step.output = steps.retrieval_markdown(self.question, event.hits, event.retrieval_ms, self.locale)
         await step.send()
 
     async def on_stage_started(self, event: Any) -> None:
         label = escape_inline(event.endpoint.label()) if event.endpoint is not None else ""
         if event.stage in STEPPED_STAGES:
-            step = new_step(steps.STEP_NAMES[event.stage], "llm", show_input="markdown",
+            step = new_step(steps.step_name(event.stage, self.locale), "llm", show_input="markdown",
                             default_open=True, auto_collapse=True)
-            step.input = f"**Model:** {label}"
+            step.input = f"**{self.locale.text('step.model')}:** {label}"
             if event.stage == "refine" and self.escalation_note:
                 step.input += f"  \n{self.escalation_note}"
             await step.send()
@@ -136,9 +137,10 @@ class TurnRenderer:
         await self.flush(event.stage)
         target = self.live.pop(event.stage, None)
         if isinstance(target, cl.Step):
-            target.output = escape_model_text(event.text) or "*(no text)*"
-            seconds = event.metrics.timings.total_ms / 1000
-            target.output += f"\n\n*{event.metrics.usage.completion_tokens} tokens in {seconds:.1f} s*"
+            target.output = escape_model_text(event.text) or f"*{self.locale.text('step.no_text')}*"
+            done = self.locale.text("step.tokens_in_seconds", tokens=event.metrics.usage.completion_tokens,
+                                    seconds=f"{event.metrics.timings.total_ms / 1000:.1f}")
+            target.output += f"\n\n*{done}*"
             await target.update()
             self.finished_steps[event.stage] = target
         elif isinstance(target, cl.Message):
@@ -151,12 +153,12 @@ class TurnRenderer:
         if isinstance(target, cl.Step):  # messages keep streaming state until Done
             del self.live[event.stage]
             target.is_error = True
-            target.output += f"\n\n{failure_text(event.error)}"
+            target.output += f"\n\n{failure_text(event.error, self.locale)}"
             await target.update()
 
     async def on_escalation(self, event: Any) -> None:
         """Hybrid's decision goes into the Draft step it judged (and the Refine step's header)."""
-        self.escalation_note = steps.escalation_markdown(event.escalation)
+        self.escalation_note = steps.escalation_markdown(event.escalation, self.locale)
         draft = self.finished_steps.get("draft")
         if draft is not None:
             draft.output += f"\n\n{self.escalation_note}"
@@ -169,34 +171,34 @@ class TurnRenderer:
         partial = message.content if result.error and not result.text.strip() else ""
         if result.error and not partial.strip() and not result.text.strip() and not result.compared:
             self.live.clear()  # nothing was said: the error notice alone tells what to do
-            await cl.ErrorMessage(content=failure_text(result.error)).send()
+            await cl.ErrorMessage(content=failure_text(result.error, self.locale)).send()
             return
         refs, cited = citations.sources_to_show(result)
-        message.content = (partial or self.final_text(result)) + citations.sources_footer(refs, cited)
+        message.content = (partial or self.final_text(result)) + citations.sources_footer(refs, cited, self.locale)
         if result.answered_by_model:
-            message.content += f"\n\n**Latency this chat:** {CHART_ELEMENT_NAME}"
-        message.elements = [*citations.citation_elements(refs), *self.chart(result)]
+            message.content += "\n\n" + self.locale.text("answer.latency_chart", chart=CHART_ELEMENT_NAME)
+        message.elements = [*citations.citation_elements(refs, self.locale), *self.chart(result)]
         await self.show(message)
         self.live.clear()
         await self.send_metrics(result)
         if result.error:
-            await cl.ErrorMessage(content=failure_text(result.error)).send()
+            await cl.ErrorMessage(content=failure_text(result.error, self.locale)).send()
 
     def final_text(self, result: AnswerResult) -> str:
         if result.compared:
-            return steps.compare_markdown(result.compared)
-        if not result.answered_by_model:
-            return escape_model_text(result.text) or "The documents do not contain anything about that."
-        text, legend = citations.annotated_answer(result.text, result.attribution)
+            return steps.compare_markdown(result.compared, self.locale)
+        if not result.answered_by_model:  # the knowledge does not cover it: said in the reader's language
+            return self.locale.text("answer.not_covered")
+        text, legend = citations.annotated_answer(result.text, result.attribution, self.locale)
         if legend:
             text += "\n\n" + " · ".join(legend)
-        return text or "*(the model returned no text)*"
+        return text or self.locale.text("answer.no_text")
 
     def chart(self, result: AnswerResult) -> list[cl.CustomElement]:
         if not result.answered_by_model:
             return []
         self.session.latency += latency_points(result, self.session.questions_asked)
-        return [chart_element(self.session.latency)]
+        return [chart_element(self.session.latency, self.locale)]
 
     async def finish_compared(self, result: AnswerResult) -> None:
         for sub in result.compared:
@@ -210,12 +212,12 @@ class TurnRenderer:
     async def send_metrics(self, result: AnswerResult) -> None:
         if not result.answered_by_model:
             return
-        parts = [steps.metrics_markdown(r.metrics) for r in (result.compared or (result,))]
+        parts = [steps.metrics_markdown(r.metrics, self.locale) for r in (result.compared or (result,))]
         if result.compared:
-            parts.append(steps.compare_schedule_note(result.compared))
+            parts.append(steps.compare_schedule_note(result.compared, self.locale))
         if result.escalation is not None:
-            parts.append(steps.escalation_markdown(result.escalation))
-        step = new_step(steps.STEP_NAMES["metrics"], "tool", show_input=False)
+            parts.append(steps.escalation_markdown(result.escalation, self.locale))
+        step = new_step(steps.step_name("metrics", self.locale), "tool", show_input=False)
         step.output = "\n\n".join(parts)
         await step.send()
 
@@ -229,7 +231,8 @@ class TurnRenderer:
                 await target.update()
             else:
                 said_something = bool(target.content.strip())
-                target.content = target.content + note if said_something or not note else STOPPED_EARLY
+                early = self.locale.text("answer.stopped_early")
+                target.content = target.content + note if said_something or not note else early
                 await self.show(target)
         self.live.clear()
 

@@ -103,6 +103,64 @@ def test_eval_scores_each_mode_and_reports_a_dead_one(remote_env, monkeypatch, t
     assert records["k1"]["scores"]["hit_at_k"] is True  # BM25 finds bm25.md for the k1 question
 
 
+def _write_per_language_suite(folder: Path) -> Path:
+    """The scripted gold suite as `en`, plus a Chinese version of it (ours) under the same ids."""
+    english = _write_gold_suite(folder)
+    for kind in ("passages", "qa"):
+        (english / f"{kind}.jsonl").rename(english / f"{kind}.en.jsonl")
+    passages = [
+        {"id": "Scripted_p1", "title": "脚本回复", "text": "脚本服务器总是说答案是 scripted text。"},
+        {"id": "Ports_p1", "title": "端口", "text": "Ollama 默认监听 11434 端口。"},
+        *({"id": f"Filler_p{n}", "title": "笔记", "text": f"关于{topic}的一条短笔记。"}
+          for n, topic in enumerate(("春天种番茄", "调自行车变速", "烤酸面包", "刷篱笆"))),
+    ]
+    questions = [
+        {"id": "say", "question": "脚本服务器总是说什么？", "answers": ["scripted text"], "passage_id": "Scripted_p1"},
+        {"id": "port", "question": "Ollama 默认监听哪个端口？", "answers": ["11434"], "passage_id": "Ports_p1"},
+        {"id": "bread", "question": "烤的是什么？", "answers": ["酸面包"], "passage_id": "Filler_p2"},
+    ]
+    for name, rows in (("passages.zh.jsonl", passages), ("qa.zh.jsonl", questions)):
+        (folder / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+def test_eval_per_language_reports_each_language_against_english(remote_env, tmp_path, capsys):
+    suite = _write_per_language_suite(tmp_path / "xquad-like")
+    out = tmp_path / "lang-eval"
+    code = main(["eval", "--modes", "slm", "--suite", str(suite), "--lang", "all", "--sample", "2", "--seed", "7",
+                 "--out", str(out)])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    document = json.loads((out / "eval.json").read_text(encoding="utf-8"))
+    assert document["languages"] == ["en", "zh"]
+    by_lang = {s["lang"]: s for s in document["summary"]}
+    assert set(by_lang) == {"en", "zh"} and all(s["questions"] == 2 for s in by_lang.values())
+    for lang in ("en", "zh"):  # the same sampled questions in both languages
+        assert [r["question_id"] for r in document["records"] if r["lang"] == lang] == ["say", "port"]
+        assert by_lang[lang]["hit_at_5"] == 1.0  # both gold passages retrieved, in Chinese too
+    zh = {r["question_id"]: r for r in document["records"] if r["lang"] == "zh"}
+    assert zh["say"]["contains_gold"] and zh["say"]["gold_cited"]  # "scripted text" in the scripted reply
+    ratio = next(r["ratio"] for r in document["contains_gold_vs_en"] if r["lang"] == "zh")
+    assert ratio == by_lang["zh"]["contains_gold"] / by_lang["en"]["contains_gold"]
+    markdown = (out / "eval.md").read_text(encoding="utf-8")
+    assert "| zh | slm | ok | 2 | 100% |" in markdown and f"{ratio:.2f}x" in markdown
+    assert "![hit@5, contains gold and gold cited per language](eval-languages.png)" in markdown
+    assert (out / "eval-languages.png").read_bytes().startswith(b"\x89PNG")
+    assert "zh slm: ok; hit@5 100%" in printed.out and "x en)" in printed.out
+
+
+def test_eval_runs_only_the_languages_asked_for(remote_env, tmp_path, capsys):
+    suite = _write_per_language_suite(tmp_path / "xquad-like")
+    out = tmp_path / "zh-eval"
+    assert main(["eval", "--modes", "slm", "--suite", str(suite), "--lang", "zh", "--limit", "1", "--out", str(out)]) == 0
+    document = json.loads((out / "eval.json").read_text(encoding="utf-8"))
+    assert document["languages"] == ["zh"] and [r["lang"] for r in document["records"]] == ["zh"]
+    assert main(["eval", "--suite", str(suite), "--lang", "xx"]) == 2
+    assert "no suite for language xx; this folder has en, zh (or all)" in capsys.readouterr().err
+    assert main(["eval", "--suite", str(suite)]) == 2
+    assert "choose with --lang" in capsys.readouterr().err
+
+
 def _write_gold_suite(folder: Path) -> Path:
     passages = [
         {"id": "Scripted_p1", "title": "Scripted replies", "text": "The scripted server always says the answer is scripted text."},
@@ -143,7 +201,7 @@ def test_eval_of_a_gold_suite_folder_scores_retrieval_answers_and_citations(remo
     for summary in document["summary"]:
         assert summary["status"] == "ok" and summary["questions"] == 2
         assert 0 <= summary["contains_gold"] <= 1 and summary["total_ms"]["p95"] >= summary["total_ms"]["p50"] > 0
-    assert "| slm | ok | 2 |" in (out / "eval.md").read_text()
+    assert "| en | slm | ok | 2 |" in (out / "eval.md").read_text()
     assert (Path(document["knowledge"]) / "Ports_p1.txt").read_text(encoding="utf-8").startswith("Ports\n\n")
 
 

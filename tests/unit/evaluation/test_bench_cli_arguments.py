@@ -21,6 +21,7 @@ def _no_workshop_env(monkeypatch):
     (["eval", "--modes", "slm,compare"], "unknown mode compare; choose from slm, llm, hybrid"),
     (["eval", "--suite", "/no/such/suite.jsonl"], "/no/such/suite.jsonl: cannot read"),
     (["eval", "--limit", "-1"], "--limit must be at least 1"),
+    (["eval", "--lang", "zh"], "--lang needs --suite FOLDER holding one suite per language"),
 ])
 def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
     assert main(argv) == 2

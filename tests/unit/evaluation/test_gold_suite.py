@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from ragstage.evaluation.gold_suite import build_knowledge_folder, contains_gold, load_gold_suite
+from ragstage.evaluation.gold_suite import (
+    build_knowledge_folder,
+    contains_gold,
+    load_gold_suite,
+    parse_languages,
+    suite_languages,
+)
 from ragstage.evaluation.suites import SuiteError, sample_cases
 
 PASSAGES = [
@@ -89,3 +95,43 @@ def test_contains_gold_normalises_both_sides_the_same_way(answer, gold, expected
 def test_spaceless_scripts_compare_without_spaces():
     assert contains_gold("答案是 北京 。", ["北京"], lang="zh")
     assert not contains_gold("答案是上海。", ["北京"], lang="zh")
+    assert contains_gold("答案是北京[1]。", ["北 京"], lang="zh")  # spaces in the gold do not count either
+    assert contains_gold("คำตอบคือ กรุงเทพ มหานคร", ["กรุงเทพมหานคร"], lang="th")
+    assert not contains_gold("คำตอบคือเชียงใหม่", ["กรุงเทพมหานคร"], lang="th")
+    assert contains_gold("ＮＦＬ的第５０届", ["nfl 的第 50 届"], lang="zh")  # NFKC and case too
+
+
+def test_spaced_languages_still_need_whole_words():
+    assert not contains_gold("Он родился в 1900-х годах.", ["1900 году"], lang="ru")
+    assert contains_gold("Ответ: «Денвер Бронкос» [2].", ["Денвер Бронкос"], lang="ru")
+
+
+def test_the_languages_of_a_per_language_folder_put_english_first(tmp_path: Path):
+    folder = tmp_path / "xquad"
+    for lang in ("zh", "de", "en"):
+        write_suite(folder, suffix=f".{lang}")
+    (folder / "passages.ru.jsonl").write_text("", encoding="utf-8")  # no qa.ru.jsonl: not a suite
+    assert suite_languages(folder) == ("en", "de", "zh")
+    assert suite_languages(write_suite(tmp_path / "single")) == ()
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("zh", ["zh"]), ("ZH", ["zh"]), ("zh,en", ["en", "zh"]), (" de , zh ", ["de", "zh"]), ("all", ["en", "de", "zh"]),
+])
+def test_lang_takes_a_code_a_list_or_all(value, expected):
+    assert parse_languages(value, ("en", "de", "zh")) == expected
+
+
+@pytest.mark.parametrize(("value", "available", "message"), [
+    ("xx", ("en", "zh"), "no suite for language xx; this folder has en, zh (or all)"),
+    (",", ("en", "zh"), "--lang is empty"),
+    ("zh", (), "--lang needs a folder with one suite per language"),
+])
+def test_lang_refuses_what_the_folder_does_not_hold(value, available, message):
+    with pytest.raises(SuiteError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_languages(value, available)
+
+
+def test_vowel_signs_are_part_of_the_word_not_punctuation():
+    assert contains_gold("राजधानी नई दिल्ली है।", ["नई दिल्ली"], lang="hi")
+    assert not contains_gold("यह किम है।", ["काम"], lang="hi")  # both are "क म" with the signs dropped

@@ -13,7 +13,8 @@ from ragstage.ui import settings_panel, steps
 from ragstage.ui.citations import SourceRef, passage_markdown, short_source_name
 from ragstage.ui.escaping import escape_document_text, escape_model_text
 from ragstage.ui.offline import install_offline_template, strip_outside_links
-from ragstage.ui.welcome import load_starters
+from ragstage.ui.locale import parse_locale
+from ragstage.ui.welcome import starters
 
 
 def test_document_html_and_images_are_shown_as_text_not_rendered():
@@ -64,10 +65,15 @@ def test_the_metrics_say_which_engine_answered():
     assert stage.to_json()["engine"] == "onnxruntime"
 
 
-def test_step_names_are_safe_for_chainlit_avatar_urls():
-    import re
+def test_translated_step_names_never_reach_an_avatar_url():
+    """Chainlit builds a step's avatar URL from its name and refuses anything outside
+    [A-Za-z0-9_ .-]; with `default_avatar_file_url` set, it never builds one."""
+    import tomllib
+    from pathlib import Path
 
-    assert all(re.fullmatch(r"[A-Za-z0-9_ .-]+", name) for name in steps.STEP_NAMES.values())
+    config = tomllib.loads((Path(__file__).resolve().parents[3] / ".chainlit" / "config.toml").read_text())
+    avatar = config["UI"]["default_avatar_file_url"]
+    assert avatar.startswith("/public/") and (Path(__file__).resolve().parents[3] / avatar.lstrip("/")).is_file()
 
 
 def test_settings_panel_starts_from_settings_and_ignores_garbage():
@@ -78,10 +84,10 @@ def test_settings_panel_starts_from_settings_and_ignores_garbage():
     assert merged["mode"] == "compare" and merged["top_k"] == 6 and merged["temperature"] == 0.7 and "unknown" not in merged
 
 
-def test_starters_fall_back_to_none_when_the_file_is_bad():
-    assert load_starters("not json") == []
-    assert load_starters('[{"label": "A", "message": "Q?"}, {"label": "", "message": "x"}]')[0].message == "Q?"
-    assert 1 <= len(load_starters()) <= 4  # the shipped file
+def test_starters_without_a_label_or_question_are_left_out():
+    locale = parse_locale("xx", {"texts": {}, "starters": [{"label": "A", "message": "Q?"}, {"label": "", "message": "x"}]})
+    assert [s.message for s in starters(locale)] == ["Q?"]
+    assert 1 <= len(starters()) <= 4  # the shipped English file
 
 
 def test_offline_template_drops_every_outside_link_and_keeps_local_ones():
