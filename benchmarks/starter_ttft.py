@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from ragstage.runtime import Runtime
 from ragstage.settings import Settings
-from ragstage.ui.welcome import load_starters
+from ragstage.ui.welcome import starters
 
 TARGET_S = 4.0
 
@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="times each starter is asked per condition")
     args = parser.parse_args(argv)
-    questions = [starter.message for starter in load_starters()]
+    questions = [starter.message for starter in starters()]
     settings = Settings(backend="embedded")
     cold = asyncio.run(ttfts(settings.model_copy(update={"embedded_prompt_cache_mb": 0}), questions, False, args.repeat))
     warm = asyncio.run(ttfts(settings, questions, True, args.repeat))

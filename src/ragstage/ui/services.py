@@ -21,11 +21,13 @@ _background: set[asyncio.Task] = set()  # tasks kept referenced until they end
 
 async def _start_real_runtime() -> Runtime:
     from ragstage.runtime import Runtime
-    from ragstage.ui.welcome import load_starters
+    from ragstage.ui.locale import choose_locale
+    from ragstage.ui.welcome import starters
 
     runtime = await Runtime.start(watch_knowledge=True)
     if runtime.settings.warm_starters:  # a presenter's first click should not wait for prefill
-        task = asyncio.create_task(runtime.warm_questions([starter.message for starter in load_starters()]))
+        locale = choose_locale(None, runtime.settings.ui_language)  # the forced language, else English
+        task = asyncio.create_task(runtime.warm_questions([starter.message for starter in starters(locale)]))
         _background.add(task)
         task.add_done_callback(_background.discard)
     return runtime

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ragstage.knowledge import KnowledgeBase
 from ragstage.runtime import Runtime
-from ragstage.ui.welcome import load_starters
+from ragstage.ui.welcome import starters
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -23,7 +23,7 @@ async def test_a_warmed_starter_resumes_from_the_prompt_cache(embedded_settings,
     settings = embedded_settings.model_copy(update={"knowledge_dir": REPO / "knowledge", "max_answer_tokens": 12})
     assert settings.embedded_prompt_cache_mb > 0 and settings.default_mode == "slm"
     runtime = Runtime(settings, KnowledgeBase.open(settings.knowledge_dir, settings), embedded_catalog)
-    question = load_starters()[1].message  # the catalog is shared with other tests: no aclose here
+    question = starters()[1].message  # the catalog is shared with other tests: no aclose here
     cold = await runtime.answer(question)
 
     assert await runtime.warm_questions([question, "zzqxv wvkjq"]) == 1  # not covered: skipped

@@ -12,15 +12,17 @@ from ragstage.answer.attribution import attribute
 from ragstage.answer.citations import attributed_citations
 from ragstage.knowledge import Hit
 from ragstage.ui.citations import (
-    LABEL_COMPUTED,
-    LABEL_MODEL_CITED,
-    UNSUPPORTED_MARK,
     annotated_answer,
     highlighted_passage,
     passage_markdown,
     sources_footer,
     sources_to_show,
 )
+from ragstage.ui.locale import english, load_locale
+
+LABEL_COMPUTED = english().text("answer.sources_computed")
+LABEL_MODEL_CITED = english().text("answer.sources_model")
+UNSUPPORTED_MARK = english().text("answer.unsupported_mark")
 
 PUMP = "The pump has two valves. Press the red button to start the pump. It hums when it runs."
 LAMP = "The lamp burns oil. The keeper trims the wick every night."
@@ -97,3 +99,10 @@ def test_highlights_never_cross_a_line_and_get_spaces_where_markdown_needs_them(
     shown = highlighted_passage(text, spans)
     assert "**第二句很长。**" in shown and "。 **" in shown  # "。**" before a letter would not be bold
     assert "\n" in shown and shown.count("**") == 2
+
+
+def test_attributed_citations_are_labelled_in_the_readers_language():
+    refs, cited = sources_to_show(_attributed("Press the red button to start the pump."))
+    locale = load_locale("uk")
+    footer = sources_footer(refs, cited, locale)
+    assert f"**{locale.text('answer.sources_computed')}:**" in footer and LABEL_COMPUTED not in footer
