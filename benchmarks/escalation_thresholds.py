@@ -9,6 +9,8 @@ refusal rule is applied as the app does (`is_refusal`; every tuning question has
 
 Usage: .venv/bin/python benchmarks/escalation_thresholds.py tune-out/squad11_dev_tune-slm-s7-k2short.jsonl \\
            tune-out/squad11_dev_tune-llm-s7-k2short.jsonl
+       .venv/bin/python benchmarks/escalation_thresholds.py --eval eval-out/squad/eval.json
+(`--eval`: the slm and llm records of one `ragstage eval --suite DIR --modes slm,llm,...` run.)
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ WORD_THRESHOLDS = (0, 4, 8, 12)
 
 def _rows(path: Path) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if r}
+
+
+def _eval_rows(path: Path, mode: str) -> dict[str, dict[str, Any]]:
+    """One mode's records of an eval.json, in the tuning script's row format."""
+    records = json.loads(path.read_text(encoding="utf-8"))["records"]
+    return {r["question_id"]: {"answer": r["answer"], "support": r["support_score"], "correct": r["contains_gold"],
+                               "total_ms": r["total_ms"]}
+            for r in records if r["mode"] == mode and not r["error"]}
 
 
 def escalates(row: dict[str, Any], min_support: float, min_words: int) -> bool:
@@ -52,10 +62,16 @@ def replay(slm: dict[str, dict[str, Any]], llm: dict[str, dict[str, Any]], min_s
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("slm", type=Path)
-    parser.add_argument("llm", type=Path)
+    parser.add_argument("slm", type=Path, nargs="?")
+    parser.add_argument("llm", type=Path, nargs="?")
+    parser.add_argument("--eval", type=Path, help="an eval.json with slm and llm records instead")
     args = parser.parse_args(argv)
-    slm, llm = _rows(args.slm), _rows(args.llm)
+    if args.eval:
+        slm, llm = _eval_rows(args.eval, "slm"), _eval_rows(args.eval, "llm")
+    elif args.slm and args.llm:
+        slm, llm = _rows(args.slm), _rows(args.llm)
+    else:
+        parser.error("give the slm and llm files, or --eval")
     ids = sorted(set(slm) & set(llm))
     mean = lambda rows, key: sum(rows[i][key] for i in ids) / len(ids)  # noqa: E731
     print(f"{len(ids)} questions; slm contains-gold {mean(slm, 'correct'):.0%}, llm {mean(llm, 'correct'):.0%}; "

@@ -5,16 +5,20 @@ one, so a thread that the kernel deschedules stalls all the others. Measured on 
 quiet, 2 threads halved the 1.5B model's time to first token against 1 (22.5 s -> 11.8 s); with
 the cores already busy, 2 threads made whole answers 5 to 7 times slower than 1. So auto uses
 the CPUs this process may run on, minus the share other work keeps busy when the server starts:
-every core on an idle presenter's laptop, one thread on a saturated shared machine.
+every core on an idle presenter's laptop, one thread on a saturated shared machine. "Busy" is
+sampled at that moment, not read from the 1-minute load average: the average still remembers the
+set-up, indexing or benchmark that ran just before, and measured so it gave a server started on
+an idle 2-core machine one thread for its whole life (prefill at 0.56x of two threads).
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 import psutil
 
-
+BUSY_SAMPLE_S = 0.3
 
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity mask, which containers and `taskset` narrow),
@@ -25,13 +29,15 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def busy_share() -> float:
-    """Share of the machine's CPUs already busy (1-minute load average over CPU count, at most 1)."""
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # Windows
-        return psutil.cpu_percent(interval=0.1) / 100
-    return min(1.0, load / (os.cpu_count() or 1))
+def busy_share(sample_s: float = BUSY_SAMPLE_S) -> float:
+    """Share of the machine's CPUs that other processes keep busy now (sampled for `sample_s`;
+    this process's own work, such as indexing at launch, does not count)."""
+    own = psutil.Process()
+    own.cpu_percent(None), psutil.cpu_percent(None)  # start both counters
+    time.sleep(sample_s)
+    machine = psutil.cpu_percent(None)  # percent of all CPUs
+    mine = own.cpu_percent(None) / (psutil.cpu_count() or 1)  # percent of one CPU -> of all
+    return min(1.0, max(0.0, (machine - mine) / 100))
 
 
 def _physical_share() -> float:

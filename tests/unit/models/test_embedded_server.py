@@ -78,3 +78,33 @@ def test_a_server_still_running_or_failing_otherwise_is_not_restarted_blindly():
 
 def test_free_ports_are_distinct_local_ports():
     assert 0 < free_port() < 65536
+
+
+def test_busy_share_sees_another_process_spinning_but_not_this_one():
+    """A server started right after heavy work of our own (set-up, indexing) still gets the idle
+    cores; a process that keeps a core busy now is seen."""
+    import subprocess
+    import threading
+    import time
+
+    import psutil
+
+    from ragstage.models.threads import busy_share
+
+    stop = threading.Event()
+    spinning = threading.Thread(target=lambda: [None for _ in iter(stop.is_set, True)])
+    spinning.start()  # this process keeps a core busy while sampling: not counted
+    try:
+        quiet = busy_share(0.5)
+    finally:
+        stop.set()
+        spinning.join()
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        loaded = busy_share(0.5)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert loaded > quiet
+    assert loaded >= 0.6 / (psutil.cpu_count() or 1)
