@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from ragstage.knowledge import ChunkIndex, load_document
 from ragstage.models import ModelCatalog
 from ragstage.models.embedded import EmbeddedServer
 from ragstage.models.weights import EmbeddedModelSpec, smollm2_path
@@ -57,6 +58,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def index_of_files(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, str], str], ChunkIndex]:
+    """Writes {file name: text} into a fresh folder and indexes each file as a knowledge document."""
+
+    def build(files: dict[str, str], folder_name: str) -> ChunkIndex:
+        folder: Path = tmp_path_factory.mktemp(folder_name)
+        index = ChunkIndex()
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+            index.add(load_document(folder / name, source=name))
+        return index
+
+    return build
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,11 @@ what exactly a tiny model says.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from ragstage.answer import AnswerOptions, Done, StageFinished, StageStarted, Token, answer_stream
-from ragstage.knowledge import ChunkIndex, load_document
+from ragstage.knowledge import ChunkIndex
 
 pytestmark = pytest.mark.integration
 
@@ -31,13 +30,8 @@ QUESTION = "When was the Harbor lighthouse built?"
 
 
 @pytest.fixture(scope="module")
-def facts_index(tmp_path_factory: pytest.TempPathFactory) -> ChunkIndex:
-    folder: Path = tmp_path_factory.mktemp("facts")
-    index = ChunkIndex()
-    for name, text in FACTS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-        index.add(load_document(folder / name, source=name))
-    return index
+def facts_index(index_of_files) -> ChunkIndex:
+    return index_of_files(FACTS, "facts")
 
 
 def _options(**overrides: object) -> AnswerOptions:

@@ -11,7 +11,6 @@ this test; English and other-language files sit beside them so retrieval has to 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,7 @@ from ragstage.answer import AnswerOptions, answer
 from ragstage.answer.attribution import attribute
 from ragstage.answer.language import question_language
 from ragstage.evaluation.matching import strip_citations
-from ragstage.knowledge import ChunkIndex, load_document
+from ragstage.knowledge import ChunkIndex
 from ragstage.knowledge.languages import script_of
 
 pytestmark = pytest.mark.integration
@@ -53,13 +52,8 @@ CASES = [  # question, its language, the file that answers it, the fact the answ
 
 
 @pytest.fixture(scope="module")
-def library_index(tmp_path_factory: pytest.TempPathFactory) -> ChunkIndex:
-    folder: Path = tmp_path_factory.mktemp("multilingual")
-    index = ChunkIndex()
-    for name, text in FILES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-        index.add(load_document(folder / name, source=name))
-    return index
+def library_index(index_of_files) -> ChunkIndex:
+    return index_of_files(FILES, "multilingual")
 
 
 def _options() -> AnswerOptions:
