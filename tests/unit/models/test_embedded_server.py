@@ -106,5 +106,5 @@ def test_busy_share_sees_another_process_spinning_but_not_this_one():
     finally:
         spinner.kill()
         spinner.wait()
-    assert loaded > quiet
+    assert loaded >= min(1.0, quiet + 0.25 / (psutil.cpu_count() or 1))  # a saturated machine stays at 1.0
     assert loaded >= 0.6 / (psutil.cpu_count() or 1)
